@@ -1,0 +1,361 @@
+"""EN 13757-3 application layer: split an APL into data records and give each a scaled value.
+
+The walk has two steps that are kept apart on purpose:
+
+* :func:`read_record_header` / :func:`data_field_length` know only the *structure* (DIF, DIFEs, VIF,
+  plain text, VIFEs, data length). The compact-frame code reuses them to rebuild frames.
+* :func:`interpret_record` applies the tables of :mod:`sdr_wmbus.app.vif_tables` and the data types of
+  :mod:`sdr_wmbus.app.datatypes` to turn the bytes into quantity, unit and value.
+
+Malformed input never raises out of :func:`parse_apl`: the records decoded so far are kept and
+``Apl.error`` says where and why the walk stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sdr_wmbus.app import datatypes, vif_tables
+from sdr_wmbus.app.vif_tables import VifInfo
+from sdr_wmbus.errors import DecodeError, TruncatedError
+
+MAX_DIFES = 10
+MAX_VIFES = 10
+
+DIF_MANUFACTURER_DATA = 0x0F
+DIF_MORE_RECORDS_FOLLOW = 0x1F
+DIF_IDLE_FILLER = 0x2F
+DIF_GLOBAL_READOUT = 0x7F
+
+DATA_FIELD_LVAR = 0x0D
+DATA_FIELD_SPECIAL = 0x0F
+DATA_FIELD_REAL = 0x05
+DATA_FIELD_SELECTION = 0x08
+DATA_FIELD_NONE = 0x00
+
+#: DIF data field (low nibble) -> data length in bytes (LVAR and special functions excluded).
+DATA_FIELD_LENGTH: dict[int, int] = {
+    0x0: 0, 0x1: 1, 0x2: 2, 0x3: 3, 0x4: 4, 0x5: 4, 0x6: 6, 0x7: 8,
+    0x8: 0, 0x9: 1, 0xA: 2, 0xB: 3, 0xC: 4, 0xE: 6,
+}  # fmt: skip
+BCD_DATA_FIELDS = frozenset({0x9, 0xA, 0xB, 0xC, 0xE})
+INTEGER_DATA_FIELDS = frozenset({0x1, 0x2, 0x3, 0x4, 0x6, 0x7})
+
+FUNCTIONS: tuple[str, ...] = ("instantaneous", "maximum", "minimum", "error")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One decoded data record."""
+
+    header: bytes  # DIF, DIFEs, VIF, VIFEs exactly as received (plain-text VIF text excluded)
+    data: bytes  # raw data bytes (for LVAR: without the LVAR length byte)
+    value: int | float | str | None  # scaled into `unit`; None when the meter marks it invalid
+    unit: str
+    quantity: str
+    storage: int
+    tariff: int
+    subunit: int
+    function: str  # 'instantaneous' | 'maximum' | 'minimum' | 'error'
+    modifiers: tuple[str, ...]  # combinable VIFE meanings
+    offset: int  # byte offset of the DIF in the APL
+
+    @property
+    def dif(self) -> int:
+        """The DIF byte (its low nibble says how the data field is coded)."""
+        return self.header[0]
+
+
+@dataclass
+class Apl:
+    """All records of one application-layer payload."""
+
+    records: list[Record] = field(default_factory=list)
+    manufacturer_data: bytes = b""  # bytes after DIF 0x0F / 0x1F
+    more_records_follow: bool = False  # DIF 0x1F seen
+    error: str | None = None  # why (and at which offset) the walk stopped early
+
+
+@dataclass(frozen=True)
+class RecordHeader:
+    """Structure of one record's DIB and VIB, as found in a byte string."""
+
+    offset: int  # position of the DIF
+    dif: int
+    difes: bytes
+    vib: bytes  # VIF and VIFEs as received, without the plain-text length and text
+    plain_text: bytes  # plain-text VIF characters as received (last character first), else b""
+    end: int  # position just after the header (where the data starts)
+
+    @property
+    def header(self) -> bytes:
+        """DIF, DIFEs, VIF and VIFEs without the plain text (what ``Record.header`` holds)."""
+        return bytes((self.dif,)) + self.difes + self.vib
+
+
+def _take(buf: bytes, pos: int, what: str) -> int:
+    if pos >= len(buf):
+        raise TruncatedError(f"{what} missing at offset {pos}")
+    return buf[pos]
+
+
+def read_record_header(buf: bytes, pos: int) -> RecordHeader:
+    """Read DIF, DIFEs, VIF, optional plain text and VIFEs starting at ``pos``.
+
+    The caller has already dealt with the special-function DIFs (0x0F, 0x1F, 0x2F, ...). The plain text
+    of VIF 0x7C/0xFC is read directly after the VIF byte (as wmbusmeters and libmbus do); the fact
+    sheet notes that exmbus reads it after the last VIFE instead, which only differs for 0xFC.
+    """
+    offset = pos
+    dif = _take(buf, pos, "DIF")
+    pos += 1
+    difes = bytearray()
+    extends = bool(dif & 0x80)
+    while extends:
+        if len(difes) == MAX_DIFES:
+            raise DecodeError(f"more than {MAX_DIFES} DIFEs in record at offset {offset}")
+        dife = _take(buf, pos, "DIFE")
+        difes.append(dife)
+        pos += 1
+        extends = bool(dife & 0x80)
+
+    vif = _take(buf, pos, "VIF")
+    pos += 1
+    vib = bytearray((vif,))
+    plain_text = b""
+    if vif & 0x7F == vif_tables.VIF_PLAIN_TEXT:
+        length = _take(buf, pos, "plain-text VIF length")
+        pos += 1
+        if pos + length > len(buf):
+            raise TruncatedError(f"plain-text VIF needs {length} bytes at offset {pos}")
+        plain_text = bytes(buf[pos : pos + length])
+        pos += length
+
+    extends = bool(vif & 0x80)
+    while extends:
+        if len(vib) - 1 == MAX_VIFES:
+            raise DecodeError(f"more than {MAX_VIFES} VIFEs in record at offset {offset}")
+        vife = _take(buf, pos, "VIFE")
+        vib.append(vife)
+        pos += 1
+        extends = bool(vife & 0x80)
+
+    return RecordHeader(offset, dif, bytes(difes), bytes(vib), plain_text, pos)
+
+
+def data_field_length(dif: int, buf: bytes, pos: int) -> tuple[int | None, int]:
+    """Return ``(lvar, length)`` of the data field at ``pos``: LVAR byte (or None) and payload length.
+
+    For LVAR fields the payload starts one byte after ``pos``.
+    """
+    code = dif & 0x0F
+    if code == DATA_FIELD_LVAR:
+        lvar = _take(buf, pos, "LVAR length byte")
+        return lvar, datatypes.lvar_length(lvar)
+    if code == DATA_FIELD_SPECIAL:
+        raise DecodeError(f"special-function DIF 0x{dif:02X} cannot carry a data field")
+    return None, DATA_FIELD_LENGTH[code]
+
+
+def storage_tariff_subunit(dif: int, difes: bytes) -> tuple[int, int, int]:
+    """Accumulate storage number, tariff and subunit over the DIF and all DIFEs (EN 13757-3 §6.3)."""
+    storage = (dif >> 6) & 0x01
+    tariff = 0
+    subunit = 0
+    for index, dife in enumerate(difes):
+        storage |= (dife & 0x0F) << (1 + 4 * index)
+        tariff |= ((dife >> 4) & 0x03) << (2 * index)
+        subunit |= ((dife >> 6) & 0x01) << index
+    return storage, tariff, subunit
+
+
+@dataclass(frozen=True)
+class _Meaning:
+    """What the VIB says about a record, before the data is looked at."""
+
+    quantity: str
+    unit: str
+    exponent: int
+    binary_exponent: int
+    kind: str  # "number" | "unsigned" | "bits" | "datetime" | "manufacturer" | "plain_text"
+    modifiers: tuple[str, ...]
+
+
+def _describe_vib(vib: bytes, plain_text: bytes) -> _Meaning:
+    """Look the VIF and its VIFEs up in the tables."""
+    vif = vib[0]
+    code = vif & 0x7F
+    rest = 1
+    if code == vif_tables.VIF_MANUFACTURER:
+        # Every VIFE after a manufacturer-specific VIF is manufacturer-defined too.
+        return _Meaning("manufacturer_specific", "", 0, 0, "manufacturer", ())
+    if vif in (vif_tables.VIF_EXTENSION_FB, vif_tables.VIF_EXTENSION_FD, vif_tables.VIF_EXTENSION_EF):
+        # The E bit of these markers is set, so read_record_header guaranteed a second byte.
+        lookup = {
+            vif_tables.VIF_EXTENSION_FB: vif_tables.lookup_fb,
+            vif_tables.VIF_EXTENSION_FD: vif_tables.lookup_fd,
+        }.get(vif)
+        info = lookup(vib[1]) if lookup else VifInfo("reserved")
+        rest = 2
+    elif code == vif_tables.VIF_PLAIN_TEXT:
+        info = VifInfo("plain_text", datatypes.decode_text(plain_text), 0, "plain_text")
+    elif code in (vif_tables.VIF_EXTENSION_FB & 0x7F, vif_tables.VIF_EXTENSION_FD & 0x7F):
+        info = VifInfo("reserved")  # an extension marker without its E bit announces nothing
+    else:
+        info = vif_tables.lookup_primary(code)
+
+    unit = info.unit
+    exponent = info.exponent
+    kind = info.kind
+    modifiers: list[str] = []
+    vifes = vib[rest:]
+    index = 0
+    while index < len(vifes):
+        vife = vifes[index]
+        index += 1
+        vife_code = vife & 0x7F
+        if vife_code == vif_tables.VIFE_MANUFACTURER_SPECIFIC:
+            modifiers.append("manufacturer_specific_vife")
+            break  # the remaining VIFEs are manufacturer-defined
+        if vife_code == vif_tables.VIFE_COMBINABLE_EXTENSION and vife & 0x80 and index < len(vifes):
+            modifiers.append(vif_tables.lookup_combinable_extension(vifes[index]))
+            index += 1
+            continue
+        meaning = vif_tables.lookup_combinable(vife_code)
+        modifiers.append(meaning.modifier)
+        exponent += meaning.exponent
+        if meaning.unit is not None:
+            unit = meaning.unit
+            exponent = 0
+        if meaning.kind is not None:
+            kind = meaning.kind
+    if kind == "datetime":
+        unit = ""
+    return _Meaning(info.quantity, unit, exponent, info.binary_exponent, kind, tuple(modifiers))
+
+
+def _scale(value: int | float, exponent: int, binary_exponent: int) -> int | float:
+    """Multiply by 10**exponent (exactly for integers, correctly rounded for the division)."""
+    if exponent > 0:
+        value = value * 10**exponent
+    elif exponent < 0:
+        value = value / 10**-exponent
+    if binary_exponent:
+        value = value * 2.0**binary_exponent
+    return value
+
+
+#: VIFE meanings whose LVAR data is a structured profile (fact sheet §7.2), handed on as hex.
+COMPACT_PROFILE_MODIFIERS = frozenset(
+    {"compact_profile", "compact_profile_with_registers", "inverse_compact_profile"}
+)
+
+
+def _is_raw_lvar(meaning: _Meaning, lvar: int) -> bool:
+    """LVAR data that has no text/number reading of its own and is returned as a hex string."""
+    if COMPACT_PROFILE_MODIFIERS.intersection(meaning.modifiers):
+        return True
+    return meaning.kind == "manufacturer" and datatypes.lvar_kind(lvar) == "binary"
+
+
+def _decode_value(meaning: _Meaning, dif: int, lvar: int | None, data: bytes) -> int | float | str | None:
+    code = dif & 0x0F
+    if code in (DATA_FIELD_NONE, DATA_FIELD_SELECTION):
+        return None
+    kind = meaning.kind
+    if code in INTEGER_DATA_FIELDS:
+        if kind == "datetime" and len(data) in datatypes.DATETIME_DECODERS:
+            return datatypes.decode_datetime(data)
+        signed = kind in ("number", "plain_text")
+        raw: int | float | str | None = datatypes.decode_int(data, signed=signed)
+    elif code in BCD_DATA_FIELDS:
+        try:
+            raw = datatypes.decode_bcd(data)
+        except DecodeError:
+            return None  # e.g. all-F: the meter has no valid value
+    elif code == DATA_FIELD_REAL:
+        raw = datatypes.decode_real(data)
+    elif lvar is not None:
+        if _is_raw_lvar(meaning, lvar):
+            return data.hex().upper()
+        try:
+            raw = datatypes.decode_lvar(lvar, data)
+        except DecodeError:
+            return None
+    else:  # LVAR data field without its length byte: nothing to decode
+        return None
+    if raw is None or isinstance(raw, str) or kind in ("manufacturer", "datetime"):
+        return raw
+    return _scale(raw, meaning.exponent, meaning.binary_exponent)
+
+
+def interpret_record(header: RecordHeader, lvar: int | None, data: bytes) -> Record:
+    """Turn the bytes of one record into a :class:`Record` with quantity, unit and scaled value."""
+    meaning = _describe_vib(header.vib, header.plain_text)
+    storage, tariff, subunit = storage_tariff_subunit(header.dif, header.difes)
+    return Record(
+        header=header.header,
+        data=data,
+        value=_decode_value(meaning, header.dif, lvar, data),
+        unit=meaning.unit,
+        quantity=meaning.quantity,
+        storage=storage,
+        tariff=tariff,
+        subunit=subunit,
+        function=FUNCTIONS[(header.dif >> 4) & 0x03],
+        modifiers=meaning.modifiers,
+        offset=header.offset,
+    )
+
+
+def read_record(buf: bytes, pos: int) -> tuple[Record, int]:
+    """Decode the (ordinary, non-special) record at ``pos``; return it and the position after it."""
+    header = read_record_header(buf, pos)
+    lvar, length = data_field_length(header.dif, buf, header.end)
+    start = header.end + (1 if lvar is not None else 0)
+    if start + length > len(buf):
+        raise TruncatedError(
+            f"record at offset {pos} needs {length} data bytes at offset {start}, {len(buf) - start} left"
+        )
+    return interpret_record(header, lvar, bytes(buf[start : start + length])), start + length
+
+
+def is_reserved_special_dif(dif: int) -> bool:
+    """True for special-function DIFs this decoder cannot step over (0x3F-0x6F and 0x8F-0xFF)."""
+    return dif & 0x0F == DATA_FIELD_SPECIAL and dif not in (
+        DIF_MANUFACTURER_DATA,
+        DIF_MORE_RECORDS_FOLLOW,
+        DIF_IDLE_FILLER,
+        DIF_GLOBAL_READOUT,
+    )
+
+
+def parse_apl(data: bytes) -> Apl:
+    """Decode all data records of an application-layer payload (the bytes after the TPL header).
+
+    Idle fillers (0x2F) are skipped wherever a DIF is expected; DIF 0x0F/0x1F end the records and the
+    rest becomes ``manufacturer_data``. On malformed or truncated data the records decoded so far are
+    returned and ``error`` names the offset where decoding stopped.
+    """
+    buf = bytes(data)
+    apl = Apl()
+    pos = 0
+    while pos < len(buf):
+        dif = buf[pos]
+        if dif in (DIF_IDLE_FILLER, DIF_GLOBAL_READOUT):
+            pos += 1
+            continue
+        if dif in (DIF_MANUFACTURER_DATA, DIF_MORE_RECORDS_FOLLOW):
+            apl.more_records_follow = dif == DIF_MORE_RECORDS_FOLLOW
+            apl.manufacturer_data = buf[pos + 1 :]
+            break
+        if is_reserved_special_dif(dif):
+            apl.error = f"reserved special-function DIF 0x{dif:02X} at offset {pos}"
+            break
+        try:
+            record, pos = read_record(buf, pos)
+        except DecodeError as exc:
+            apl.error = f"record at offset {pos}: {exc}"
+            break
+        apl.records.append(record)
+    return apl

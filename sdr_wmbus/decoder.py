@@ -1,0 +1,336 @@
+"""The telegram stack: link layer -> ELL -> AFL -> TPL/security -> APL records -> drivers -> one dict.
+
+:class:`TelegramDecoder` is stateful across telegrams: it learns compact-frame formats from full frames
+(the meter sends a full frame now and then and compact ones in between) and holds the keys.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .app.compact import expand_compact, format_signature, record_headers
+from .app.records import Apl, parse_apl
+from .crc import crc16_en13757
+from .errors import DecodeError, DecryptionError, NoKeyError, TruncatedError, UnknownCIError
+from .frame import Frame
+from .link.afl import AuthFragmentHeader, parse_afl
+from .link.dll import LinkHeader, normalize_frame, parse_link_header
+from .link.ell import ENC_AES_CTR, ENC_NONE, ExtendedLinkHeader, check_payload_crc, decrypt_ell_payload, parse_ell
+from .security.crypto import (
+    KDF_ENC_METER_TO_OTHER,
+    KDF_MAC_METER_TO_OTHER,
+    aes_cbc_decrypt,
+    aes_cmac,
+    kdf_a,
+)
+from .security.keys import KeyStore
+from .security.tpl import TransportHeader, parse_tpl, status_text
+from .tables.ci_fields import AFL_CI, ELL_CI, MANUFACTURER_CI, TPL_CI
+from .tables.device_types import device_type_name
+from .tables.manufacturers import MANUFACTURER_NAMES, manufacturer_code
+
+COMPACT_CIS = {0x79, 0x7B, 0x73}
+FULL_CIS = {0x78, 0x7A, 0x72}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the telegram is about: from the long TPL header when present, else from the DLL."""
+
+    id: str
+    manufacturer: str
+    version: int
+    device_type: int
+    m_wire: bytes
+    a_wire: bytes
+
+    @property
+    def media(self) -> str:
+        return device_type_name(self.device_type, self.manufacturer)
+
+
+@dataclass
+class Telegram:
+    """Everything the stack learnt about one telegram; drivers read it."""
+
+    frame: bytes
+    identity: Identity
+    dll: LinkHeader | None = None
+    ell: ExtendedLinkHeader | None = None
+    afl: AuthFragmentHeader | None = None
+    tpl: TransportHeader | None = None
+    ci: int | None = None
+    payload: bytes = b""  # manufacturer-specific CI: bytes after the CI; else the decrypted APL
+    apl: Apl | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def is_wired_mbus_long_frame(raw: bytes) -> bool:
+    """A wired M-Bus long frame: 68 L L 68 C A CI ... CS 16."""
+    return (
+        len(raw) >= 9
+        and raw[0] == 0x68
+        and raw[3] == 0x68
+        and raw[1] == raw[2]
+        and len(raw) == raw[1] + 6
+        and raw[-1] == 0x16
+    )
+
+
+class TelegramDecoder:
+    """Decode telegrams into JSON-ready dicts; keeps compact-frame formats between telegrams."""
+
+    def __init__(self, keys: KeyStore | None = None, driver: str | None = None) -> None:
+        self.keys = keys or KeyStore()
+        self.forced_driver = driver
+        self.compact_formats: dict[tuple[str, int, int, int], bytes] = {}
+
+    # ------------------------------------------------------------------ public API
+    def decode(self, frame: Frame | bytes, already_decrypted: bool = False) -> dict:
+        """Decode one telegram. Never raises for bad input: problems end up in ``result['error']``."""
+        if not isinstance(frame, Frame):
+            frame = Frame(data=bytes(frame))
+        out: dict = {}
+        telegram: Telegram | None = None
+        try:
+            telegram = self._decode_layers(frame.data, already_decrypted, out)
+        except DecodeError as exc:
+            out["error"] = str(exc)
+        if telegram is not None:
+            from .drivers import apply_drivers
+
+            meter = self.keys.meter(telegram.identity.id)
+            driver_name = self.forced_driver or (meter.driver if meter else None)
+            try:
+                out.update(apply_drivers(telegram, driver_name))
+            except DecodeError as exc:
+                out.setdefault("error", str(exc))
+            if telegram.warnings:
+                out["warnings"] = telegram.warnings
+        meter_id = out.get("id")
+        if meter_id:
+            meter = self.keys.meter(meter_id)
+            if meter and meter.name:
+                out["name"] = meter.name
+        out.update(frame.radio_fields())
+        out["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return out
+
+    # ------------------------------------------------------------------ layers
+    def _decode_layers(self, data: bytes, already_decrypted: bool, out: dict) -> Telegram:
+        warnings: list[str] = []
+        if is_wired_mbus_long_frame(data):
+            return self._decode_wired(data, already_decrypted, out)
+        frame, crcs, ignored = normalize_frame(data)
+        if ignored:
+            warnings.append(f"ignored {ignored} bytes after the end of the frame")
+        dll = parse_link_header(frame)
+        identity = Identity(dll.id, dll.manufacturer, dll.version, dll.device_type, dll.m_wire, dll.a_wire)
+        self._header_fields(out, identity)
+        out["raw"] = frame.hex()
+        if crcs != "none":
+            out["frame_format"] = crcs
+        telegram = Telegram(frame=frame, identity=identity, dll=dll, warnings=warnings)
+        self._decode_from(telegram, frame, 10, already_decrypted, out)
+        return telegram
+
+    def _decode_wired(self, data: bytes, already_decrypted: bool, out: dict) -> Telegram:
+        body = data[4:-2]
+        if sum(body) & 0xFF != data[-2]:
+            raise DecodeError("checksum error in wired M-Bus long frame")
+        ci = body[2]
+        if ci not in TPL_CI or TPL_CI[ci][1] != "long":
+            raise UnknownCIError(f"wired M-Bus frame with CI 0x{ci:02X}: expected a long-header CI (0x72)")
+        out["raw"] = data.hex()
+        # Identity comes from the long TPL header; the primary address is only the bus address.
+        tpl_view = body[2:]
+        tpl = parse_tpl(tpl_view, 0)
+        identity = Identity(
+            tpl.id or "", tpl.manufacturer or "", tpl.version or 0, tpl.device_type or 0,
+            tpl.m_wire or b"", tpl.a_wire or b"",
+        )
+        telegram = Telegram(frame=bytes(tpl_view), identity=identity)
+        out["bus_address"] = body[1]
+        self._decode_from(telegram, bytes(tpl_view), 0, already_decrypted, out)
+        return telegram
+
+    def _header_fields(self, out: dict, identity: Identity) -> None:
+        out["id"] = identity.id
+        out["manufacturer"] = identity.manufacturer
+        name = MANUFACTURER_NAMES.get(identity.manufacturer)
+        if name:
+            out["manufacturer_name"] = name
+        out["version"] = f"0x{identity.version:02x}"
+        out["device_type"] = f"0x{identity.device_type:02x}"
+        out["media"] = identity.media
+
+    def _decode_from(self, telegram: Telegram, buf: bytes, pos: int, already_decrypted: bool, out: dict) -> None:
+        """Walk the CI chain from ``pos``; each layer consumes its header and may replace the rest."""
+        cis: list[str] = []
+        while True:
+            if pos >= len(buf):
+                if cis:
+                    raise TruncatedError("truncated frame: it ends after the " + cis[-1] + " header")
+                raise TruncatedError("truncated frame: no CI field after the link header")
+            ci = buf[pos]
+            cis.append(f"0x{ci:02x}")
+            out["ci"] = cis[-1] if len(cis) == 1 else cis
+            if ci in ELL_CI:
+                ell = parse_ell(buf, pos)
+                telegram.ell = ell
+                out["ell_access_number"] = ell.access_number
+                payload = bytes(buf[pos + ell.header_length :])
+                if ell.has_payload_crc:
+                    rest = self._ell_payload(telegram, ell, payload, already_decrypted)
+                else:
+                    rest = payload
+                buf = bytes(buf[: pos + ell.header_length]) + rest
+                pos += ell.header_length
+                continue
+            if ci == AFL_CI:
+                telegram.afl = parse_afl(buf, pos)
+                if telegram.afl.more_fragments or telegram.afl.fragment_id > 1:
+                    raise DecodeError(
+                        f"fragmented message (fragment {telegram.afl.fragment_id}): reassembly is not supported"
+                    )
+                if telegram.afl.message_counter is not None:
+                    out["message_counter"] = telegram.afl.message_counter
+                pos += telegram.afl.length
+                continue
+            break
+        telegram.ci = ci
+        if ci in MANUFACTURER_CI:
+            telegram.payload = bytes(buf[pos + 1 :])
+            out["payload"] = telegram.payload.hex()
+            return
+        if ci not in TPL_CI:
+            raise UnknownCIError(f"unknown CI field 0x{ci:02X}")
+        tpl = parse_tpl(buf, pos)
+        telegram.tpl = tpl
+        if tpl.header == "long":
+            telegram.identity = Identity(
+                tpl.id or "", tpl.manufacturer or "", tpl.version or 0, tpl.device_type or 0,
+                tpl.m_wire or b"", tpl.a_wire or b"",
+            )
+            self._header_fields(out, telegram.identity)
+        if tpl.access_number is not None:
+            out["access_number"] = tpl.access_number
+            out["status"] = status_text(tpl.status)
+        if telegram.ell is not None and telegram.ell.encryption == ENC_AES_CTR:
+            out["security_mode"] = "ell_aes_ctr"
+        if tpl.config is not None:
+            out["security_mode"] = tpl.security_mode
+            out["configuration"] = f"0x{tpl.config:04x}"
+        body = bytes(buf[pos + tpl.length :])
+        apl = self._decrypt_tpl(telegram, buf, pos, body, already_decrypted)
+        if ci in COMPACT_CIS:
+            apl = self._expand_compact(telegram, apl)
+        telegram.payload = apl
+        if ci in FULL_CIS:
+            self._learn_format(telegram, apl)
+        telegram.apl = parse_apl(apl)
+
+    def _ell_payload(
+        self, telegram: Telegram, ell: ExtendedLinkHeader, payload: bytes, already_decrypted: bool
+    ) -> bytes:
+        meter_id = telegram.identity.id
+        if ell.encryption == ENC_NONE or already_decrypted:
+            try:
+                return check_payload_crc(payload, meter_id, decrypted=False)
+            except DecryptionError:
+                if ell.encryption == ENC_NONE:
+                    raise
+                telegram.warnings.append("ELL payload CRC does not match the already-decrypted payload")
+                return payload[2:]
+        if ell.encryption != ENC_AES_CTR:
+            raise DecodeError(f"unsupported ELL encryption {ell.encryption} for meter {meter_id}")
+        key = self.keys.key_for(meter_id)
+        if key is None:
+            raise NoKeyError(f"encrypted, no key for meter {meter_id}")
+        assert telegram.dll is not None
+        return decrypt_ell_payload(key, telegram.dll, ell, payload, meter_id)
+
+    def _decrypt_tpl(
+        self, telegram: Telegram, buf: bytes, pos: int, body: bytes, already_decrypted: bool
+    ) -> bytes:
+        tpl = telegram.tpl
+        assert tpl is not None
+        mode = tpl.security_mode
+        meter_id = telegram.identity.id
+        if mode == 0:
+            return body
+        if mode not in (5, 7):
+            raise DecodeError(f"security mode {mode} is not supported (meter {meter_id})")
+        enc_len = tpl.encrypted_blocks * 16 or (len(body) // 16) * 16
+        if enc_len > len(body):
+            raise TruncatedError(
+                f"truncated frame: {tpl.encrypted_blocks} encrypted blocks announced, {len(body)} bytes present"
+            )
+        if already_decrypted:
+            plain = body[:enc_len]
+        else:
+            key = self.keys.key_for(meter_id)
+            if key is None:
+                raise NoKeyError(f"encrypted, no key for meter {meter_id}")
+            if mode == 5:
+                iv = telegram.identity.m_wire + telegram.identity.a_wire + bytes([tpl.access_number or 0]) * 8
+                plain = aes_cbc_decrypt(key, iv, body[:enc_len])
+            else:
+                plain = self._decrypt_mode7(telegram, key, buf, pos, body[:enc_len])
+        if plain[:2] != b"\x2f\x2f":
+            if already_decrypted:
+                raise DecodeError("payload said to be decrypted does not start with 2F2F")
+            raise DecryptionError(f"decryption failed: check the key for meter {meter_id}")
+        return plain + body[enc_len:]
+
+    def _decrypt_mode7(self, telegram: Telegram, key: bytes, buf: bytes, pos: int, cipher: bytes) -> bytes:
+        afl = telegram.afl
+        tpl = telegram.tpl
+        meter_id = telegram.identity.id
+        assert tpl is not None
+        if afl is None or afl.mcr_wire is None:
+            raise DecodeError(f"security mode 7 without an AFL message counter (meter {meter_id})")
+        if tpl.kdf not in (None, 1):
+            raise DecodeError(f"security mode 7 key derivation {tpl.kdf} is not supported (meter {meter_id})")
+        id_wire = telegram.identity.a_wire[:4]
+        if afl.mac is not None:
+            k_mac = kdf_a(key, KDF_MAC_METER_TO_OTHER, afl.mcr_wire, id_wire)
+            mac = aes_cmac(k_mac, afl.mac_input_prefix() + bytes(buf[pos:]))[: len(afl.mac)]
+            if mac != afl.mac:
+                raise DecryptionError(f"decryption failed: check the key for meter {meter_id} (MAC mismatch)")
+        k_enc = kdf_a(key, KDF_ENC_METER_TO_OTHER, afl.mcr_wire, id_wire)
+        return aes_cbc_decrypt(k_enc, b"\x00" * 16, cipher)
+
+    # ------------------------------------------------------------------ compact frames
+    def _format_key(self, telegram: Telegram, signature: int) -> tuple[str, int, int, int]:
+        ident = telegram.identity
+        return (ident.manufacturer, ident.device_type, ident.version, signature)
+
+    def _learn_format(self, telegram: Telegram, apl: bytes) -> None:
+        try:
+            headers = record_headers(apl)
+        except DecodeError:
+            return
+        if headers:
+            self.compact_formats[self._format_key(telegram, format_signature(headers))] = headers
+
+    def _expand_compact(self, telegram: Telegram, apl: bytes) -> bytes:
+        start = 2 if apl[:2] == b"\x2f\x2f" else 0
+        if len(apl) < start + 4:
+            raise TruncatedError("truncated frame: compact frame header incomplete")
+        signature = apl[start] | (apl[start + 1] << 8)
+        full_crc = apl[start + 2] | (apl[start + 3] << 8)
+        headers = self.compact_formats.get(self._format_key(telegram, signature))
+        if headers is None:
+            raise DecodeError(
+                f"compact frame with unknown format 0x{signature:04X}: "
+                f"waiting for a full frame from meter {telegram.identity.id}"
+            )
+        full = expand_compact(headers, apl[start + 4 :])
+        if crc16_en13757(full) != full_crc:
+            raise DecodeError(f"compact frame of meter {telegram.identity.id}: full-frame CRC mismatch")
+        return full
+
+
+__all__ = ["TelegramDecoder", "Telegram", "Identity", "manufacturer_code"]

@@ -1,0 +1,52 @@
+"""Parse the telegram lines that `decode` reads: bare hex or rtl_wmbus output lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import DecodeError
+from .frame import Frame
+
+_HEX_RE = re.compile(r"^[0-9a-fA-F]*$")
+# rtl_wmbus: MODE;CRC_OK;3OF6_OK;TIME;RSSI;RSSI2;ID;0xHEX
+_RTLWMBUS_RE = re.compile(r"^(?P<mode>[A-Z][0-9]?);(?P<crc>[01]);(?P<code>[01]);[^;]*;[^;]*;[^;]*;[^;]*;(?P<hex>.*)$")
+
+
+@dataclass(frozen=True)
+class InputLine:
+    frame: Frame | None
+    error: str | None = None
+
+
+def parse_hex(text: str) -> bytes:
+    """Hex with optional 0x prefix, spaces, colons or '|' separators; one-line error otherwise."""
+    cleaned = text.strip()
+    if cleaned[:2].lower() == "0x":
+        cleaned = cleaned[2:]
+    cleaned = re.sub(r"[\s:|_-]", "", cleaned)
+    if not cleaned:
+        raise DecodeError("empty telegram")
+    if not _HEX_RE.match(cleaned):
+        bad = next(c for c in cleaned if c not in "0123456789abcdefABCDEF")
+        raise DecodeError(f"not a hex telegram: unexpected character {bad!r}")
+    if len(cleaned) % 2:
+        raise DecodeError(f"not a hex telegram: odd number of hex digits ({len(cleaned)})")
+    return bytes.fromhex(cleaned)
+
+
+def parse_line(line: str) -> InputLine:
+    """Turn one input line into a Frame (or an error message for the output object)."""
+    text = line.strip()
+    match = _RTLWMBUS_RE.match(text)
+    try:
+        if match:
+            data = parse_hex(match["hex"])
+            if match["crc"] != "1" or match["code"] != "1":
+                return InputLine(None, f"rtl_wmbus reported a reception error ({match['mode']};{match['crc']};"
+                                 f"{match['code']}): telegram not decoded")
+            mode = match["mode"]
+            return InputLine(Frame(data=data, mode=mode))
+        return InputLine(Frame(data=parse_hex(text)))
+    except DecodeError as exc:
+        return InputLine(None, str(exc))

@@ -1,0 +1,164 @@
+"""Data link layer: block CRCs of frame formats A and B, and the L/C/M/A header.
+
+Frame format A: a 10-byte first block and 16-byte blocks, each followed by its CRC (sent MSB first);
+L counts the bytes after L without CRCs. Frame format B: one CRC over the first 126 bytes (block 1+2)
+and one over the rest; L counts the CRCs too. Everything downstream works on the CRC-free form with L
+as in format A.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..crc import crc16_en13757
+from ..errors import CrcError, DecodeError, TruncatedError
+from ..tables.device_types import device_type_name
+from ..tables.manufacturers import manufacturer_code
+
+
+def format_a_length(length_field: int) -> int:
+    """Bytes on air (L included) of a format-A frame whose L field is ``length_field``."""
+    data_bytes = max(length_field - 9, 0)
+    blocks = 1 + (data_bytes + 15) // 16
+    return 1 + length_field + 2 * blocks
+
+
+def strip_crc_format_a(raw: bytes) -> bytes:
+    """Check and remove the block CRCs of a format-A frame; raises CrcError naming the bad block."""
+    if len(raw) < 12:
+        raise TruncatedError(f"truncated frame: {len(raw)} bytes, a format A frame has at least 12")
+    length_field = raw[0]
+    if length_field < 9:
+        raise DecodeError(f"invalid L field {length_field}: a frame has at least 9 bytes after L")
+    need = format_a_length(length_field)
+    if len(raw) < need:
+        raise TruncatedError(f"truncated frame: L={length_field} needs {need} bytes with CRCs, got {len(raw)}")
+    out = bytearray()
+    pos = 0
+    block_no = 1
+    remaining = length_field + 1
+    while remaining > 0:
+        size = 10 if block_no == 1 else min(16, remaining)
+        block = raw[pos : pos + size]
+        crc = (raw[pos + size] << 8) | raw[pos + size + 1]
+        if crc16_en13757(block) != crc:
+            raise CrcError(f"CRC error in block {block_no} of frame format A")
+        out += block
+        pos += size + 2
+        remaining -= size
+        block_no += 1
+    return bytes(out)
+
+
+def format_b_crc_ok(raw: bytes) -> bool:
+    """True when ``raw`` (exactly L+1 bytes) carries valid format-B CRCs."""
+    try:
+        strip_crc_format_b(raw)
+    except DecodeError:
+        return False
+    return True
+
+
+def strip_crc_format_b(raw: bytes) -> bytes:
+    """Check and remove the CRCs of a format-B frame and rewrite L to format-A semantics."""
+    if len(raw) < 12:
+        raise TruncatedError(f"truncated frame: {len(raw)} bytes, a format B frame has at least 12")
+    length_field = raw[0]
+    if length_field < 12:
+        raise DecodeError(f"invalid L field {length_field} for frame format B")
+    if len(raw) < length_field + 1:
+        raise TruncatedError(
+            f"truncated frame: L={length_field} needs {length_field + 1} bytes, got {len(raw)}"
+        )
+    frame = raw[: length_field + 1]
+    first_end = min(len(frame), 128)  # block 1+2: up to 126 bytes then their CRC
+    body1 = frame[: first_end - 2]
+    crc1 = (frame[first_end - 2] << 8) | frame[first_end - 1]
+    if crc16_en13757(body1) != crc1:
+        raise CrcError("CRC error in block 1-2 of frame format B")
+    out = bytearray(body1)
+    if len(frame) > 128:
+        if len(frame) < 131:
+            raise DecodeError(f"invalid L field {length_field} for frame format B (empty block 3)")
+        body3 = frame[128:-2]
+        crc3 = (frame[-2] << 8) | frame[-1]
+        if crc16_en13757(body3) != crc3:
+            raise CrcError("CRC error in block 3 of frame format B")
+        out += body3
+    out[0] = len(out) - 1
+    return bytes(out)
+
+
+def normalize_frame(raw: bytes) -> tuple[bytes, str, int]:
+    """Return (CRC-free frame, how, ignored) for bytes that may or may not carry link-layer CRCs.
+
+    ``how`` is 'none' (no CRCs were present), 'A' or 'B' (CRCs of that format checked and removed).
+    A frame with exactly L+1 bytes is taken as CRC-free unless its last bytes are a valid format-B CRC.
+    Bytes past the frame that are not format-A CRCs are cut off and counted in ``ignored`` so that the
+    caller can warn about them (some capture tools append a checksum or junk).
+    """
+    if len(raw) < 10:
+        raise TruncatedError(f"truncated frame: {len(raw)} bytes, the link header alone has 10")
+    length_field = raw[0]
+    if length_field < 9:
+        raise DecodeError(f"invalid L field {length_field}: a frame has at least 9 bytes after L")
+    if len(raw) == length_field + 1:
+        if length_field >= 12 and format_b_crc_ok(raw):
+            return strip_crc_format_b(raw), "B", 0
+        return bytes(raw), "none", 0
+    if len(raw) < length_field + 1:
+        raise TruncatedError(
+            f"truncated frame: L field says {length_field} bytes follow, got {len(raw) - 1}"
+        )
+    if len(raw) >= format_a_length(length_field):
+        try:
+            frame = strip_crc_format_a(raw)
+        except CrcError:
+            if len(raw) == format_a_length(length_field):
+                raise
+        else:
+            return frame, "A", len(raw) - format_a_length(length_field)
+    return bytes(raw[: length_field + 1]), "none", len(raw) - length_field - 1
+
+
+@dataclass(frozen=True)
+class LinkHeader:
+    """The fixed DLL header: L, C, M and A fields."""
+
+    length: int
+    c_field: int
+    manufacturer: str
+    m_wire: bytes  # 2 bytes as sent (for IVs and counters)
+    id: str  # 8 BCD digits as printed on the meter
+    a_wire: bytes  # 6 bytes as sent: ID(4) version device type
+    version: int
+    device_type: int
+
+    @property
+    def media(self) -> str:
+        return device_type_name(self.device_type, self.manufacturer)
+
+
+def id_from_wire(id_bytes: bytes) -> str:
+    """The meter id as printed: the 4 little-endian BCD bytes, most significant first.
+
+    Non-BCD nibbles occur (some meters use hex ids); they are shown as hex digits, like other tools do.
+    """
+    return id_bytes[::-1].hex()
+
+
+def parse_link_header(frame: bytes) -> LinkHeader:
+    """Parse L, C, M and A of a CRC-free frame."""
+    if len(frame) < 10:
+        raise TruncatedError(f"truncated frame: {len(frame)} bytes, the link header has 10")
+    m_value = frame[2] | (frame[3] << 8)
+    return LinkHeader(
+        length=frame[0],
+        c_field=frame[1],
+        manufacturer=manufacturer_code(m_value),
+        m_wire=bytes(frame[2:4]),
+        id=id_from_wire(frame[4:8]),
+        a_wire=bytes(frame[4:10]),
+        version=frame[8],
+        device_type=frame[9],
+    )

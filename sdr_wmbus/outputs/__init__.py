@@ -1,0 +1,1 @@
+"""Outputs: JSON lines (and later MQTT / Home Assistant)."""

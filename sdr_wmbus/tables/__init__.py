@@ -1,0 +1,1 @@
+"""Protocol tables (data only): device types, manufacturers, CI fields, C fields."""
