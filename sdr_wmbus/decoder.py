@@ -63,6 +63,8 @@ class Telegram:
     ci: int | None = None
     payload: bytes = b""  # manufacturer-specific CI: bytes after the CI; else the decrypted APL
     apl: Apl | None = None
+    # Why the stack left the payload undecoded (a manufacturer security mode); a driver may handle it.
+    undecoded: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -223,6 +225,12 @@ class TelegramDecoder:
             out["security_mode"] = tpl.security_mode
             out["configuration"] = f"0x{tpl.config:04x}"
         body = bytes(buf[pos + tpl.length :])
+        if tpl.security_mode not in (0, 5, 7) and not already_decrypted:
+            telegram.payload = body
+            telegram.undecoded = (
+                f"security mode {tpl.security_mode} is not supported (meter {telegram.identity.id})"
+            )
+            return
         apl = self._decrypt_tpl(telegram, buf, pos, body, already_decrypted)
         if ci in COMPACT_CIS:
             apl = self._expand_compact(telegram, apl)
@@ -260,8 +268,6 @@ class TelegramDecoder:
         meter_id = telegram.identity.id
         if mode == 0:
             return body
-        if mode not in (5, 7):
-            raise DecodeError(f"security mode {mode} is not supported (meter {meter_id})")
         enc_len = tpl.encrypted_blocks * 16 or (len(body) // 16) * 16
         if enc_len > len(body):
             raise TruncatedError(

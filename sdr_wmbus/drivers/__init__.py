@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import DecodeError
 from . import generic
 
 if TYPE_CHECKING:
@@ -44,10 +45,20 @@ class Match:
 
 @dataclass(frozen=True)
 class Driver:
+    """A manufacturer driver.
+
+    ``decode(telegram)`` returns named fields and raises DecodeError when the payload does not check out.
+    ``proprietary_apl``: the (decrypted) APL is not EN 13757-3 records, so generic naming and the
+    ``records`` list are left out instead of showing garbage. ``descrambles``: the driver understands a
+    manufacturer security mode / scrambling the stack leaves alone (``telegram.undecoded`` is set).
+    """
+
     name: str
     description: str
     match: tuple[Match, ...]
     decode: Callable[[Telegram], dict]
+    proprietary_apl: bool = False
+    descrambles: bool = False
 
 
 def _load() -> dict[str, Driver]:
@@ -80,9 +91,6 @@ def find_driver(telegram: Telegram) -> Driver | None:
 
 def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
     """Named fields for a decoded telegram: generic names for standard records, then the driver's."""
-    result: dict = {}
-    if telegram.apl is not None:
-        result.update(generic.decode(telegram))
     if forced in (None, "auto"):
         driver = find_driver(telegram)
     elif forced == "generic":
@@ -91,10 +99,17 @@ def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
         driver = all_drivers().get(forced)
         if driver is None:
             raise ValueError(f"unknown driver {forced!r}")
+    if telegram.undecoded and not (driver and driver.descrambles):
+        raise DecodeError(telegram.undecoded)
+    standard = telegram.apl is not None and not (driver and driver.proprietary_apl)
+    result: dict = {}
+    if standard:
+        result.update(generic.decode(telegram))
     result["driver"] = driver.name if driver else "generic"
     if driver is not None:
         result.update(driver.decode(telegram))
-    if telegram.apl is not None:
+    if standard:
+        assert telegram.apl is not None
         result["records"] = generic.records_json(telegram.apl)
         if telegram.apl.error:
             result.setdefault("error", telegram.apl.error)
