@@ -16,7 +16,14 @@ from .errors import DecodeError, DecryptionError, NoKeyError, TruncatedError, Un
 from .frame import Frame
 from .link.afl import AuthFragmentHeader, parse_afl
 from .link.dll import LinkHeader, normalize_frame, parse_link_header
-from .link.ell import ENC_AES_CTR, ENC_NONE, ExtendedLinkHeader, check_payload_crc, decrypt_ell_payload, parse_ell
+from .link.ell import (
+    ENC_AES_CTR,
+    ENC_NONE,
+    ExtendedLinkHeader,
+    check_payload_crc,
+    decrypt_ell_payload,
+    parse_ell,
+)
 from .security.crypto import (
     KDF_ENC_METER_TO_OTHER,
     KDF_MAC_METER_TO_OTHER,
@@ -27,6 +34,7 @@ from .security.crypto import (
 from .security.keys import KeyStore
 from .security.tpl import TransportHeader, parse_tpl, status_text
 from .tables.ci_fields import AFL_CI, ELL_CI, MANUFACTURER_CI, TPL_CI
+from .tables.compact_formats import KNOWN_FORMATS
 from .tables.device_types import device_type_name
 from .tables.manufacturers import MANUFACTURER_NAMES, manufacturer_code
 
@@ -86,7 +94,12 @@ class TelegramDecoder:
     def __init__(self, keys: KeyStore | None = None, driver: str | None = None) -> None:
         self.keys = keys or KeyStore()
         self.forced_driver = driver
-        self.compact_formats: dict[tuple[str, int, int, int], bytes] = {}
+        # Compact-frame formats by signature. The signature is a CRC over the DIF/VIF bytes and every
+        # expansion is checked against the frame's full-frame CRC, so one table serves all meters.
+        self.compact_formats: dict[int, bytes] = {}
+        for headers_hex in KNOWN_FORMATS:
+            headers = bytes.fromhex(headers_hex)
+            self.compact_formats[format_signature(headers)] = headers
 
     # ------------------------------------------------------------------ public API
     def decode(self, frame: Frame | bytes, already_decrypted: bool = False) -> dict:
@@ -309,17 +322,13 @@ class TelegramDecoder:
         return aes_cbc_decrypt(k_enc, b"\x00" * 16, cipher)
 
     # ------------------------------------------------------------------ compact frames
-    def _format_key(self, telegram: Telegram, signature: int) -> tuple[str, int, int, int]:
-        ident = telegram.identity
-        return (ident.manufacturer, ident.device_type, ident.version, signature)
-
     def _learn_format(self, telegram: Telegram, apl: bytes) -> None:
         try:
             headers = record_headers(apl)
         except DecodeError:
             return
         if headers:
-            self.compact_formats[self._format_key(telegram, format_signature(headers))] = headers
+            self.compact_formats[format_signature(headers)] = headers
 
     def _expand_compact(self, telegram: Telegram, apl: bytes) -> bytes:
         start = 2 if apl[:2] == b"\x2f\x2f" else 0
@@ -327,7 +336,7 @@ class TelegramDecoder:
             raise TruncatedError("truncated frame: compact frame header incomplete")
         signature = apl[start] | (apl[start + 1] << 8)
         full_crc = apl[start + 2] | (apl[start + 3] << 8)
-        headers = self.compact_formats.get(self._format_key(telegram, signature))
+        headers = self.compact_formats.get(signature)
         if headers is None:
             raise DecodeError(
                 f"compact frame with unknown format 0x{signature:04X}: "

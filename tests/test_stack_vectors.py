@@ -134,13 +134,33 @@ def test_v6_wrong_key():
 
 def test_v7_compact_frame_needs_the_full_frame_first():
     decoder = decoder_with({"76348799": V6_KEY})
+    decoder.compact_formats.clear()  # forget the seeded formats: learn from the meter itself
     early = decoder.decode(bytes.fromhex(V7), already_decrypted=True)
     assert "unknown format 0xA8ED" in early["error"]
+    assert "total_m3" not in early
     decoder.decode(bytes.fromhex(V6))
     result = decoder.decode(bytes.fromhex(V7), already_decrypted=True)
     assert "error" not in result, result
     assert result["total_m3"] == 6.408
     assert record(result, "flow_temperature", 1)["value"] == 127
+
+
+def test_v7_compact_frame_with_seeded_format():
+    result = decoder_with().decode(bytes.fromhex(V7), already_decrypted=True)
+    assert "error" not in result, result
+    assert result["total_m3"] == 6.408
+
+
+def test_v7_compact_frame_with_corrupted_value_fails_full_crc():
+    corrupted = bytearray(bytes.fromhex(V7))
+    corrupted[-3] ^= 0x01  # inside a value: the ELL payload CRC would catch it, so fix that CRC up
+    from sdr_wmbus.crc import crc16_en13757
+
+    crc = crc16_en13757(bytes(corrupted[19:]))
+    corrupted[17:19] = crc.to_bytes(2, "little")
+    result = decoder_with().decode(bytes(corrupted), already_decrypted=True)
+    assert "full-frame CRC mismatch" in result["error"]
+    assert "total_m3" not in result
 
 
 V8 = (

@@ -112,5 +112,9 @@ def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
         assert telegram.apl is not None
         result["records"] = generic.records_json(telegram.apl)
         if telegram.apl.error:
-            result.setdefault("error", telegram.apl.error)
+            if telegram.apl.records:
+                # Meters often pad or end with bytes that form no record; the records before are sound.
+                telegram.warnings.append(f"stopped decoding records: {telegram.apl.error}")
+            else:
+                result.setdefault("error", telegram.apl.error)
     return result

@@ -59,7 +59,7 @@ NAMINGS: dict[str, Naming] = {
         backward="total_reactive_energy_production",
     ),
     "apparent_energy": Naming("total_apparent_energy_consumption", "kvah", {"kVAh": 1.0}),
-    "remaining_battery_lifetime": Naming("remaining_battery_life", "y", {"d": 1 / 365.25, "y": 1.0}),
+    "remaining_battery_lifetime": Naming("remaining_battery_life", "y", {"d": 1 / 365.2425, "y": 1.0}),
     "date": Naming("meter_date", "", {}, target="target_date"),
     "datetime": Naming("meter_datetime", "", {}, target="target_datetime"),
     "error_flags": Naming("error_flags", "", {}),
@@ -82,11 +82,23 @@ def _round(value: float) -> float | int:
     return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
 
 
+def _manufacturer_vifes(record: Record) -> str:
+    """Hex of the manufacturer-specific VIFEs (after the 0xFF marker VIFE) that tell such records apart."""
+    header = record.header
+    pos = 1
+    while pos < len(header) and header[pos - 1] & 0x80:  # skip DIFEs
+        pos += 1
+    marker = header.find(b"\xff", pos + 1)
+    return header[marker + 1 :].hex() if marker >= 0 else ""
+
+
 def record_name(record: Record) -> tuple[str, object]:
     """(field name, value in the field's unit) for one record."""
     naming = NAMINGS.get(record.quantity)
     modifiers = set(record.modifiers)
     value = record.value
+    if record.quantity == "manufacturer_specific":
+        return f"manufacturer_specific_{record.header.hex()}", value
     if naming is None:
         base = _slug(record.quantity)
         suffix = _slug(record.unit) if record.unit else ""
@@ -119,6 +131,8 @@ def record_name(record: Record) -> tuple[str, object]:
         name += f"_subunit{record.subunit}"
     if record.function == "error":
         name += "_at_error"
+    if "manufacturer_specific_vife" in modifiers:
+        name += "_mfct_" + _manufacturer_vifes(record)
     if suffix:
         name += "_" + suffix
     if isinstance(value, float):
@@ -127,16 +141,26 @@ def record_name(record: Record) -> tuple[str, object]:
 
 
 def decode(telegram: Telegram) -> dict:
-    """Named fields for every standard record; the first record of a name wins."""
+    """Named fields for every record; a repeated name gets _2, _3 ... before its unit so nothing is lost."""
     fields: dict = {}
     assert telegram.apl is not None
     for record in telegram.apl.records:
-        if record.quantity == "manufacturer_specific" or record.value is None and record.quantity == "":
-            continue
         name, value = record_name(record)
-        if name not in fields:
-            fields[name] = value
+        if name in fields:
+            stem, sep, unit = name.rpartition("_") if _has_unit(name) else (name, "", "")
+            number = 2
+            while f"{stem}_{number}{sep}{unit}" in fields:
+                number += 1
+            name = f"{stem}_{number}{sep}{unit}"
+        fields[name] = value
     return fields
+
+
+_UNIT_SUFFIXES = {n.suffix for n in NAMINGS.values() if n.suffix}
+
+
+def _has_unit(name: str) -> bool:
+    return name.rpartition("_")[2] in _UNIT_SUFFIXES
 
 
 def records_json(apl: Apl) -> list[dict]:

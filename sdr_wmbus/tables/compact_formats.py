@@ -1,0 +1,19 @@
+"""Known compact-frame formats: the DIF/VIF sequences that meters' compact frames (CI 0x79/0x7B/0x73) refer
+to by signature. The decoder learns formats from every full frame it sees; these seed it so that a compact
+frame decodes even before the meter's next full frame (Kamstrup sends one only every few telegrams).
+Each was read off a full frame of the meter family named beside it.
+"""
+
+from __future__ import annotations
+
+KNOWN_FORMATS: dict[str, str] = {
+    # DIF/VIF header bytes (hex): meter family
+    "02ff2004134413615b6167": "Kamstrup Multical 21 / flowIQ 2101",
+    "04ff234413523b06ff1b426c61675167023b04138101e7ff0f": "Kamstrup flowIQ 2200",
+    "040604ff0704ff080414043b0259025d04ff22026c44064414426c": "Kamstrup Multical 403/603 heat",
+    "040f04ff0704ff08041484401484804014043b0259025d142d84100f84200f04ff22026c440f4414c44014c4804014426c": (
+        "Kamstrup Multical 603 heat"
+    ),
+    "22691269026905ff0905ff0a02fd17": "Kamstrup pressure sensor",
+    "040404843c042b04ab3c": "Kamstrup Omnipower electricity",
+}
