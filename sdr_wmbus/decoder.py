@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .app.compact import expand_compact, format_signature, record_headers
 from .app.records import Apl, parse_apl
@@ -15,7 +15,7 @@ from .crc import crc16_en13757
 from .errors import DecodeError, DecryptionError, NoKeyError, TruncatedError, UnknownCIError
 from .frame import Frame
 from .link.afl import AuthFragmentHeader, parse_afl
-from .link.dll import LinkHeader, normalize_frame, parse_link_header
+from .link.dll import LinkHeader, id_from_wire, normalize_frame, parse_link_header
 from .link.ell import (
     ENC_AES_CTR,
     ENC_NONE,
@@ -88,6 +88,27 @@ def is_wired_mbus_long_frame(raw: bytes) -> bool:
     )
 
 
+# Diehl (and its Hydrometer/Sappel brands) send the A-field of PRIOS frames and of their "real data"
+# OMS frames (security mode >= 16) as version, type, ID instead of ID, version, type.
+DIEHL_MANUFACTURERS = {"DME", "HYD", "SPL"}
+PRIOS_CIS = {*range(0xA0, 0xA8), 0xB0, 0xB1, 0xB2, 0xB3}
+
+
+def diehl_address_rotated(dll: LinkHeader, frame: bytes) -> bool:
+    if dll.manufacturer not in DIEHL_MANUFACTURERS or len(frame) < 11:
+        return False
+    ci = frame[10]
+    if ci in PRIOS_CIS:
+        return True
+    return ci == 0x7A and len(frame) >= 15 and frame[14] & 0x1F >= 16
+
+
+def rotate_diehl_address(dll: LinkHeader) -> LinkHeader:
+    """Reorder a version/type/ID A-field into the usual ID/version/type."""
+    a_wire = dll.a_wire[2:6] + dll.a_wire[0:2]
+    return replace(dll, a_wire=a_wire, id=id_from_wire(a_wire[:4]), version=a_wire[4], device_type=a_wire[5])
+
+
 class TelegramDecoder:
     """Decode telegrams into JSON-ready dicts; keeps compact-frame formats between telegrams."""
 
@@ -141,6 +162,8 @@ class TelegramDecoder:
         if ignored:
             warnings.append(f"ignored {ignored} bytes after the end of the frame")
         dll = parse_link_header(frame)
+        if diehl_address_rotated(dll, frame):
+            dll = rotate_diehl_address(dll)
         identity = Identity(dll.id, dll.manufacturer, dll.version, dll.device_type, dll.m_wire, dll.a_wire)
         self._header_fields(out, identity)
         out["raw"] = frame.hex()

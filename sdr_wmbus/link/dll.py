@@ -50,6 +50,31 @@ def strip_crc_format_a(raw: bytes) -> bytes:
     return bytes(out)
 
 
+def add_crc_format_a(frame: bytes) -> bytes:
+    """Insert the format-A block CRCs into a CRC-free frame (L as in format A): what a meter sends."""
+    out = bytearray()
+    pos = 0
+    while pos < len(frame):
+        size = 10 if pos == 0 else 16
+        block = frame[pos : pos + size]
+        out += block + crc16_en13757(block).to_bytes(2, "big")
+        pos += size
+    return bytes(out)
+
+
+def add_crc_format_b(frame: bytes) -> bytes:
+    """Format-B frame from a CRC-free one: L rewritten to count the CRCs, CRC after byte 126 and at the end."""
+    length = len(frame) - 1 + (2 if len(frame) <= 126 else 4)
+    if length > 255:
+        raise ValueError("frame too long for format B")
+    data = bytes([length]) + frame[1:]
+    first, rest = data[:126], data[126:]
+    out = first + crc16_en13757(first).to_bytes(2, "big")
+    if rest:
+        out += rest + crc16_en13757(rest).to_bytes(2, "big")
+    return out
+
+
 def format_b_crc_ok(raw: bytes) -> bool:
     """True when ``raw`` (exactly L+1 bytes) carries valid format-B CRCs."""
     try:
