@@ -84,6 +84,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
         keys = _load_keys(args)
     except ConfigError as exc:
         return _fail(str(exc))
+    for meter in keys.meters.values():
+        if meter.driver and meter.driver not in driver_names():
+            return _fail(f"meter {meter.id}: unknown driver {meter.driver!r}; known drivers: {', '.join(driver_names())}")
     decoder = TelegramDecoder(keys, driver=args.driver)
     output = JsonLinesOutput(pretty=args.format == "pretty")
     decoded = total = 0

@@ -66,6 +66,7 @@ NAMINGS: dict[str, Naming] = {
     "fabrication_number": Naming("fabrication_no", "", {}),
 }
 
+PROFILE_MODIFIERS = {"compact_profile", "inverse_compact_profile", "compact_profile_with_registers"}
 _PHASES = {"phase_l1": "_at_phase_1", "phase_l2": "_at_phase_2", "phase_l3": "_at_phase_3"}
 
 
@@ -99,6 +100,8 @@ def record_name(record: Record) -> tuple[str, object]:
     value = record.value
     if record.quantity == "manufacturer_specific":
         return f"manufacturer_specific_{record.header.hex()}", value
+    if modifiers & PROFILE_MODIFIERS:  # a packed series of values, shown raw under its own name
+        return f"{_slug(record.quantity)}_profile_{record.header.hex()}", value
     if naming is None:
         base = _slug(record.quantity)
         suffix = _slug(record.unit) if record.unit else ""
