@@ -13,6 +13,7 @@ Malformed input never raises out of :func:`parse_apl`: the records decoded so fa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sdr_wmbus.app import datatypes, vif_tables
@@ -113,7 +114,7 @@ def read_record_header(buf: bytes, pos: int) -> RecordHeader:
     extends = bool(dif & 0x80)
     while extends:
         if len(difes) == MAX_DIFES:
-            raise DecodeError(f"more than {MAX_DIFES} DIFEs in record at offset {offset}")
+            raise DecodeError(f"more than {MAX_DIFES} DIFEs")
         dife = _take(buf, pos, "DIFE")
         difes.append(dife)
         pos += 1
@@ -134,7 +135,7 @@ def read_record_header(buf: bytes, pos: int) -> RecordHeader:
     extends = bool(vif & 0x80)
     while extends:
         if len(vib) - 1 == MAX_VIFES:
-            raise DecodeError(f"more than {MAX_VIFES} VIFEs in record at offset {offset}")
+            raise DecodeError(f"more than {MAX_VIFES} VIFEs")
         vife = _take(buf, pos, "VIFE")
         vib.append(vife)
         pos += 1
@@ -181,6 +182,14 @@ class _Meaning:
     modifiers: tuple[str, ...]
 
 
+#: VIF bytes that announce a code from another table in the next byte.
+_EXTENSION_LOOKUPS: dict[int, Callable[[int], VifInfo]] = {
+    vif_tables.VIF_EXTENSION_FB: vif_tables.lookup_fb,
+    vif_tables.VIF_EXTENSION_FD: vif_tables.lookup_fd,
+    vif_tables.VIF_EXTENSION_EF: lambda _code: VifInfo("reserved"),  # third table: not defined yet
+}
+
+
 def _describe_vib(vib: bytes, plain_text: bytes) -> _Meaning:
     """Look the VIF and its VIFEs up in the tables."""
     vif = vib[0]
@@ -189,13 +198,9 @@ def _describe_vib(vib: bytes, plain_text: bytes) -> _Meaning:
     if code == vif_tables.VIF_MANUFACTURER:
         # Every VIFE after a manufacturer-specific VIF is manufacturer-defined too.
         return _Meaning("manufacturer_specific", "", 0, 0, "manufacturer", ())
-    if vif in (vif_tables.VIF_EXTENSION_FB, vif_tables.VIF_EXTENSION_FD, vif_tables.VIF_EXTENSION_EF):
+    if vif in _EXTENSION_LOOKUPS:
         # The E bit of these markers is set, so read_record_header guaranteed a second byte.
-        lookup = {
-            vif_tables.VIF_EXTENSION_FB: vif_tables.lookup_fb,
-            vif_tables.VIF_EXTENSION_FD: vif_tables.lookup_fd,
-        }.get(vif)
-        info = lookup(vib[1]) if lookup else VifInfo("reserved")
+        info = _EXTENSION_LOOKUPS[vif](vib[1])
         rest = 2
     elif code == vif_tables.VIF_PLAIN_TEXT:
         info = VifInfo("plain_text", datatypes.decode_text(plain_text), 0, "plain_text")
@@ -314,9 +319,7 @@ def read_record(buf: bytes, pos: int) -> tuple[Record, int]:
     lvar, length = data_field_length(header.dif, buf, header.end)
     start = header.end + (1 if lvar is not None else 0)
     if start + length > len(buf):
-        raise TruncatedError(
-            f"record at offset {pos} needs {length} data bytes at offset {start}, {len(buf) - start} left"
-        )
+        raise TruncatedError(f"data field needs {length} bytes at offset {start}, {len(buf) - start} left")
     return interpret_record(header, lvar, bytes(buf[start : start + length])), start + length
 
 

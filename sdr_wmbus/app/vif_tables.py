@@ -304,7 +304,9 @@ def _expand_durations(rows: tuple[_Row, ...], table: dict[int, VifInfo]) -> None
             table[first + index] = VifInfo(quantity, unit, 0)
 
 
-def _build(decades: tuple[_Row, ...], durations: tuple[_Row, ...], single: dict[int, VifInfo]) -> dict:
+def _build(
+    decades: tuple[_Row, ...], durations: tuple[_Row, ...], single: dict[int, VifInfo]
+) -> dict[int, VifInfo]:
     table: dict[int, VifInfo] = {}
     _expand_decades(decades, table)
     _expand_durations(durations, table)

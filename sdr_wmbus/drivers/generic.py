@@ -66,6 +66,8 @@ NAMINGS: dict[str, Naming] = {
     "fabrication_number": Naming("fabrication_no", "", {}),
 }
 
+IDENTIFIERS = {"fabrication_number", "customer_location", "customer", "enhanced_identification", "bus_address"}
+BCD_CODES = {0x9, 0xA, 0xB, 0xC, 0xE}
 PROFILE_MODIFIERS = {"compact_profile", "inverse_compact_profile", "compact_profile_with_registers"}
 _PHASES = {"phase_l1": "_at_phase_1", "phase_l2": "_at_phase_2", "phase_l3": "_at_phase_3"}
 
@@ -100,6 +102,8 @@ def record_name(record: Record) -> tuple[str, object]:
     value = record.value
     if record.quantity == "manufacturer_specific":
         return f"manufacturer_specific_{record.header.hex()}", value
+    if record.quantity in IDENTIFIERS and isinstance(value, int) and record.dif & 0x0F in BCD_CODES:
+        value = f"{value:0{2 * len(record.data)}d}"  # keep the leading zeros printed on the meter
     if modifiers & PROFILE_MODIFIERS:  # a packed series of values, shown raw under its own name
         return f"{_slug(record.quantity)}_profile_{record.header.hex()}", value
     if naming is None:
