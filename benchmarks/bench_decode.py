@@ -31,7 +31,9 @@ def load() -> tuple[list[tuple[bytes, bool]], KeyStore]:
             continue
         telegrams.append((data, bool(case["payload_already_decrypted"])))
         if case["key"] not in ("NOKEY", '""') and case.get("meter_id"):
-            keys.meters[case["meter_id"].lower()] = MeterConfig(id=case["meter_id"], key=bytes.fromhex(case["key"]))
+            keys.meters[case["meter_id"].lower()] = MeterConfig(
+                id=case["meter_id"], key=bytes.fromhex(case["key"])
+            )
     return telegrams, keys
 
 
@@ -54,8 +56,10 @@ def main() -> None:
     for data, already in telegrams:
         to_json(decoder.decode(data, already_decrypted=already))
     _, peak = tracemalloc.get_traced_memory()
-    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}"
+    )
     print(f"decoded {count} telegrams in {cpu:.2f} s CPU: {count / cpu:,.0f} telegrams/s on one core")
     print(f"peak traced memory for one pass over {len(telegrams)} telegrams: {peak / 1024:.0f} KiB")
 

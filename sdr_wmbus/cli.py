@@ -86,7 +86,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     for meter in keys.meters.values():
         if meter.driver and meter.driver not in driver_names():
-            return _fail(f"meter {meter.id}: unknown driver {meter.driver!r}; known drivers: {', '.join(driver_names())}")
+            return _fail(
+                f"meter {meter.id}: unknown driver {meter.driver!r}; "
+                f"known drivers: {', '.join(driver_names())}"
+            )
     decoder = TelegramDecoder(keys, driver=args.driver)
     output = JsonLinesOutput(pretty=args.format == "pretty")
     decoded = total = 0

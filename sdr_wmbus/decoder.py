@@ -185,8 +185,12 @@ class TelegramDecoder:
         tpl_view = body[2:]
         tpl = parse_tpl(tpl_view, 0)
         identity = Identity(
-            tpl.id or "", tpl.manufacturer or "", tpl.version or 0, tpl.device_type or 0,
-            tpl.m_wire or b"", tpl.a_wire or b"",
+            tpl.id or "",
+            tpl.manufacturer or "",
+            tpl.version or 0,
+            tpl.device_type or 0,
+            tpl.m_wire or b"",
+            tpl.a_wire or b"",
         )
         telegram = Telegram(frame=bytes(tpl_view), identity=identity)
         out["bus_address"] = body[1]
@@ -203,7 +207,9 @@ class TelegramDecoder:
         out["device_type"] = f"0x{identity.device_type:02x}"
         out["media"] = identity.media
 
-    def _decode_from(self, telegram: Telegram, buf: bytes, pos: int, already_decrypted: bool, out: dict) -> None:
+    def _decode_from(
+        self, telegram: Telegram, buf: bytes, pos: int, already_decrypted: bool, out: dict
+    ) -> None:
         """Walk the CI chain from ``pos``; each layer consumes its header and may replace the rest."""
         cis: list[str] = []
         while True:
@@ -230,7 +236,8 @@ class TelegramDecoder:
                 telegram.afl = parse_afl(buf, pos)
                 if telegram.afl.more_fragments or telegram.afl.fragment_id > 1:
                     raise DecodeError(
-                        f"fragmented message (fragment {telegram.afl.fragment_id}): reassembly is not supported"
+                        f"fragmented message (fragment {telegram.afl.fragment_id}): "
+                        "reassembly is not supported"
                     )
                 if telegram.afl.message_counter is not None:
                     out["message_counter"] = telegram.afl.message_counter
@@ -248,8 +255,12 @@ class TelegramDecoder:
         telegram.tpl = tpl
         if tpl.header == "long":
             telegram.identity = Identity(
-                tpl.id or "", tpl.manufacturer or "", tpl.version or 0, tpl.device_type or 0,
-                tpl.m_wire or b"", tpl.a_wire or b"",
+                tpl.id or "",
+                tpl.manufacturer or "",
+                tpl.version or 0,
+                tpl.device_type or 0,
+                tpl.m_wire or b"",
+                tpl.a_wire or b"",
             )
             self._header_fields(out, telegram.identity)
         if tpl.access_number is not None:
@@ -307,7 +318,8 @@ class TelegramDecoder:
         enc_len = tpl.encrypted_blocks * 16 or (len(body) // 16) * 16
         if enc_len > len(body):
             raise TruncatedError(
-                f"truncated frame: {tpl.encrypted_blocks} encrypted blocks announced, {len(body)} bytes present"
+                f"truncated frame: {tpl.encrypted_blocks} encrypted blocks announced, "
+                f"{len(body)} bytes present"
             )
         if already_decrypted:
             plain = body[:enc_len]

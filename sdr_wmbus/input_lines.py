@@ -10,7 +10,9 @@ from .frame import Frame
 
 _HEX_RE = re.compile(r"^[0-9a-fA-F]*$")
 # rtl_wmbus: MODE;CRC_OK;3OF6_OK;TIME;RSSI;RSSI2;ID;0xHEX
-_RTLWMBUS_RE = re.compile(r"^(?P<mode>[A-Z][0-9]?);(?P<crc>[01]);(?P<code>[01]);[^;]*;[^;]*;[^;]*;[^;]*;(?P<hex>.*)$")
+_RTLWMBUS_RE = re.compile(
+    r"^(?P<mode>[A-Z][0-9]?);(?P<crc>[01]);(?P<code>[01]);[^;]*;[^;]*;[^;]*;[^;]*;(?P<hex>.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,11 @@ def parse_line(line: str) -> InputLine:
         if match:
             data = parse_hex(match["hex"])
             if match["crc"] != "1" or match["code"] != "1":
-                return InputLine(None, f"rtl_wmbus reported a reception error ({match['mode']};{match['crc']};"
-                                 f"{match['code']}): telegram not decoded")
+                return InputLine(
+                    None,
+                    f"rtl_wmbus reported a reception error ({match['mode']};{match['crc']};"
+                    f"{match['code']}): telegram not decoded",
+                )
             mode = match["mode"]
             return InputLine(Frame(data=data, mode=mode))
         return InputLine(Frame(data=parse_hex(text)))

@@ -40,8 +40,17 @@ def decode_case(case: dict) -> dict:
 
 
 # Header counters are not meter readings: they must not count as a match by accident.
-HEADER_FIELDS = {"access_number", "ell_access_number", "message_counter", "bus_address", "sample",
-                 "rssi_dbfs", "snr_db", "freq_offset_hz", "security_mode"}
+HEADER_FIELDS = {
+    "access_number",
+    "ell_access_number",
+    "message_counter",
+    "bus_address",
+    "sample",
+    "rssi_dbfs",
+    "snr_db",
+    "freq_offset_hz",
+    "security_mode",
+}
 
 
 def numeric_values(obj: object) -> list[float]:

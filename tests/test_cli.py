@@ -112,7 +112,10 @@ def test_console_script_end_to_end():
     """The installed entry point, through a real pipe."""
     proc = subprocess.run(
         [sys.executable, "-m", "sdr_wmbus", "decode", "--key", V4_KEY],
-        input=f"{V4}\n{RTLWMBUS}\n", capture_output=True, text=True, timeout=60,
+        input=f"{V4}\n{RTLWMBUS}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]

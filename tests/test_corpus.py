@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections
 
 import pytest
-
 from corpus import FIXTURES, SHARED_CORPUS, decode_case, expected_values, load_cases, match_case
 
 SHARE_GOAL = 0.85
@@ -36,8 +35,21 @@ def test_fixtures_cover_every_security_mode_and_ci_chain():
     modes = {c["security_mode"] for c in FIXTURE_CASES}
     assert {0, 5, 7, None} <= modes
     chains = {tuple(c["ci"]) for c in FIXTURE_CASES}
-    assert {("7A",), ("72",), ("78",), ("73",), ("8C", "7A"), ("8C", "72"), ("8C", "90", "7A"),
-            ("8C", "90", "72"), ("8D", "78"), ("8D", "79"), ("A0",), ("A1",), ("A2",)} <= chains
+    assert {
+        ("7A",),
+        ("72",),
+        ("78",),
+        ("73",),
+        ("8C", "7A"),
+        ("8C", "72"),
+        ("8C", "90", "7A"),
+        ("8C", "90", "72"),
+        ("8D", "78"),
+        ("8D", "79"),
+        ("A0",),
+        ("A1",),
+        ("A2",),
+    } <= chains
     assert any(c["kind"] == "mbus" for c in FIXTURE_CASES)
     assert any(c.get("preceding_telegrams") for c in FIXTURE_CASES)
 

@@ -40,8 +40,16 @@ def test_crc_empty_is_complement_of_init():
 
 @pytest.mark.parametrize(
     ("code", "value", "wire"),
-    [("KAM", 0x2C2D, "2d2c"), ("TCH", 0x5068, "6850"), ("HYD", 0x2324, "2423"), ("QDS", 0x4493, "9344"),
-     ("ELS", 0x1593, "9315"), ("APA", 0x0601, "0106"), ("EFE", 0x14C5, "c514"), ("CEN", 0x0CAE, "ae0c")],
+    [
+        ("KAM", 0x2C2D, "2d2c"),
+        ("TCH", 0x5068, "6850"),
+        ("HYD", 0x2324, "2423"),
+        ("QDS", 0x4493, "9344"),
+        ("ELS", 0x1593, "9315"),
+        ("APA", 0x0601, "0106"),
+        ("EFE", 0x14C5, "c514"),
+        ("CEN", 0x0CAE, "ae0c"),
+    ],
 )
 def test_manufacturer_codes(code, value, wire):
     assert manufacturer_value(code) == value

@@ -32,8 +32,11 @@ def test_random_bytes_never_raise(data):
 
 
 @settings(max_examples=600, deadline=None)
-@given(st.sampled_from([0x72, 0x7A, 0x78, 0x79, 0x7B, 0x73, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0xA0]),
-       st.binary(max_size=200), st.booleans())
+@given(
+    st.sampled_from([0x72, 0x7A, 0x78, 0x79, 0x7B, 0x73, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0xA0]),
+    st.binary(max_size=200),
+    st.booleans(),
+)
 def test_random_upper_layers_never_raise(ci, body, already_decrypted):
     result = DECODER.decode(framed(bytes([ci]) + body), already_decrypted=already_decrypted)
     assert isinstance(result, dict)

@@ -22,8 +22,7 @@ def record(result: dict, quantity: str, storage: int = 0) -> dict:
 
 
 V2_WITH_CRCS = (
-    "29449344443322115508 6CB1 72887766559344550800041005 00DFE2 27F9"
-    " A782146D1513581CD2F83F3904015B19 6109"
+    "29449344443322115508 6CB1 72887766559344550800041005 00DFE2 27F9 A782146D1513581CD2F83F3904015B19 6109"
 )
 
 
@@ -33,7 +32,11 @@ def test_v2_mode5_long_header_frame_a():
     assert result["frame_format"] == "A"
     # The long TPL header names the meter; the DLL address belongs to the radio part.
     assert (result["id"], result["manufacturer"], result["version"], result["device_type"]) == (
-        "55667788", "QDS", "0x55", "0x08")
+        "55667788",
+        "QDS",
+        "0x55",
+        "0x08",
+    )
     assert result["security_mode"] == 5
     assert result["access_number"] == 0
     assert result["status"] == "POWER_LOW"
@@ -173,7 +176,11 @@ def test_v8_c1_frame_a_encrypted_without_key():
     result = decoder_with().decode(bytes.fromhex(V8))
     assert result["frame_format"] == "A"
     assert (result["manufacturer"], result["id"], result["version"], result["device_type"]) == (
-        "KAM", "67042798", "0x30", "0x04")
+        "KAM",
+        "67042798",
+        "0x30",
+        "0x04",
+    )
     assert result["error"] == "encrypted, no key for meter 67042798"
     assert len(bytes.fromhex(result["raw"])) == 0x4E + 1
 
@@ -196,7 +203,8 @@ V11 = (
 
 def test_v11_sensostar_frame_b_mode7():
     result = decoder_with({"43054304": bytes.fromhex("622B9656991FF0C1574C0950CF9278D1")}).decode(
-        bytes.fromhex(V11))
+        bytes.fromhex(V11)
+    )
     assert "error" not in result, result
     assert result["frame_format"] == "B"
     assert result["message_counter"] == 0x00025E89
@@ -244,7 +252,7 @@ def test_unknown_ci_is_an_error():
 
 def test_wired_mbus_long_frame():
     # 68 L L 68 | C=08 A=01 CI=72 | long header + one record (volume 12.345 m3) | CS 16
-    body = bytes.fromhex("0801727856341293152307" "01" "00" "0000" "0413" "39300000")
+    body = bytes.fromhex("080172785634129315230701000000041339300000")
     frame = bytes([0x68, len(body), len(body), 0x68]) + body + bytes([sum(body) & 0xFF, 0x16])
     result = decoder_with().decode(frame)
     assert "error" not in result, result

@@ -31,7 +31,10 @@ _TIME_TO_S = {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 NAMINGS: dict[str, Naming] = {
     "volume": Naming("total", "m3", {"m3": 1.0}, target="target", backward="total_backward"),
     "energy": Naming(
-        "total_energy_consumption", "kwh", {"Wh": 1e-3, "J": 1 / 3.6e6}, target="target_energy",
+        "total_energy_consumption",
+        "kwh",
+        {"Wh": 1e-3, "J": 1 / 3.6e6},
+        target="target_energy",
         backward="total_energy_production",
     ),
     "power": Naming(
@@ -55,7 +58,9 @@ NAMINGS: dict[str, Naming] = {
     "frequency": Naming("frequency", "hz", {"Hz": 1.0}),
     "relative_humidity": Naming("current_relative_humidity", "rh", {"%RH": 1.0}),
     "reactive_energy": Naming(
-        "total_reactive_energy_consumption", "kvarh", {"kVARh": 1.0},
+        "total_reactive_energy_consumption",
+        "kvarh",
+        {"kVARh": 1.0},
         backward="total_reactive_energy_production",
     ),
     "apparent_energy": Naming("total_apparent_energy_consumption", "kvah", {"kVAh": 1.0}),
@@ -66,7 +71,13 @@ NAMINGS: dict[str, Naming] = {
     "fabrication_number": Naming("fabrication_no", "", {}),
 }
 
-IDENTIFIERS = {"fabrication_number", "customer_location", "customer", "enhanced_identification", "bus_address"}
+IDENTIFIERS = {
+    "fabrication_number",
+    "customer_location",
+    "customer",
+    "enhanced_identification",
+    "bus_address",
+}
 BCD_CODES = {0x9, 0xA, 0xB, 0xC, 0xE}
 PROFILE_MODIFIERS = {"compact_profile", "inverse_compact_profile", "compact_profile_with_registers"}
 _PHASES = {"phase_l1": "_at_phase_1", "phase_l2": "_at_phase_2", "phase_l3": "_at_phase_3"}

@@ -32,7 +32,9 @@ def strip_crc_format_a(raw: bytes) -> bytes:
         raise DecodeError(f"invalid L field {length_field}: a frame has at least 9 bytes after L")
     need = format_a_length(length_field)
     if len(raw) < need:
-        raise TruncatedError(f"truncated frame: L={length_field} needs {need} bytes with CRCs, got {len(raw)}")
+        raise TruncatedError(
+            f"truncated frame: L={length_field} needs {need} bytes with CRCs, got {len(raw)}"
+        )
     out = bytearray()
     pos = 0
     block_no = 1
@@ -63,7 +65,7 @@ def add_crc_format_a(frame: bytes) -> bytes:
 
 
 def add_crc_format_b(frame: bytes) -> bytes:
-    """Format-B frame from a CRC-free one: L rewritten to count the CRCs, CRC after byte 126 and at the end."""
+    """Format-B frame from a CRC-free one: L counts the CRCs; CRCs after byte 126 and at the end."""
     length = len(frame) - 1 + (2 if len(frame) <= 126 else 4)
     if length > 255:
         raise ValueError("frame too long for format B")
@@ -132,9 +134,7 @@ def normalize_frame(raw: bytes) -> tuple[bytes, str, int]:
             return strip_crc_format_b(raw), "B", 0
         return bytes(raw), "none", 0
     if len(raw) < length_field + 1:
-        raise TruncatedError(
-            f"truncated frame: L field says {length_field} bytes follow, got {len(raw) - 1}"
-        )
+        raise TruncatedError(f"truncated frame: L field says {length_field} bytes follow, got {len(raw) - 1}")
     if len(raw) >= format_a_length(length_field):
         try:
             frame = strip_crc_format_a(raw)

@@ -56,11 +56,11 @@ class KeyStore:
     def from_file(cls, path: str | Path) -> KeyStore:
         """Read a meters file::
 
-            [[meter]]
-            id = "12345678"
-            key = "000102030405060708090A0B0C0D0E0F"   # optional
-            name = "kitchen water"                     # optional
-            driver = "kamwater"                        # optional
+        [[meter]]
+        id = "12345678"
+        key = "000102030405060708090A0B0C0D0E0F"   # optional
+        name = "kitchen water"                     # optional
+        driver = "kamwater"                        # optional
         """
         path = Path(path)
         try:

@@ -1,4 +1,4 @@
-"""Manufacturer (M-field) codes: 3 letters packed into 15 bits, and names of common ones (DLMS UA FLAG list)."""
+"""Manufacturer (M-field) codes: 3 letters packed into 15 bits; names of common ones (DLMS UA FLAG list)."""
 
 from __future__ import annotations
 
