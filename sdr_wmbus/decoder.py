@@ -71,6 +71,8 @@ class Telegram:
     ci: int | None = None
     payload: bytes = b""  # manufacturer-specific CI: bytes after the CI; else the decrypted APL
     apl: Apl | None = None
+    # The meter's key from the key store, for drivers that decrypt proprietary payloads themselves.
+    key: bytes | None = field(default=None, repr=False)
     # Why the stack left the payload undecoded (a manufacturer security mode); a driver may handle it.
     undecoded: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -138,6 +140,7 @@ class TelegramDecoder:
 
             meter = self.keys.meter(telegram.identity.id)
             driver_name = self.forced_driver or (meter.driver if meter else None)
+            telegram.key = self.keys.key_for(telegram.identity.id)
             try:
                 out.update(apply_drivers(telegram, driver_name))
             except DecodeError as exc:

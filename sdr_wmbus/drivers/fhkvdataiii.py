@@ -1,0 +1,83 @@
+"""Techem FHKV data III heat cost allocator (TCH, versions 0x69/0x94, device type 0x80, CI 0xA0/0xA2).
+
+Plain but proprietary payload after the CI (little-endian)::
+
+    0  layout byte: 0x01 or 0x11, or 0x0F (one extra byte before the temperatures)
+    1  previous billing date (2): day b4..0, month b8..5, year b15..9 (+2000)
+    3  HCA units at the previous billing date (2)
+    5  current date (2): day b8..4, month b12..9 (no year: follows the billing date)
+    7  HCA units since the billing date (2)
+    9  [0x0F layout: one byte, not decoded]
+    .  room temperature (2, 0.01 C), radiator temperature (2, 0.01 C)
+    .  history (not decoded)
+
+The current date's year is the billing year unless the month/day lies on or before the billing
+date's month/day (then the year has rolled over). A day or month of 0 reads as 1 / 12.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from ..errors import DecodeError
+from . import Driver, Match
+
+if TYPE_CHECKING:
+    from ..decoder import Telegram
+
+# Layout byte -> offset of the room temperature.
+TEMPERATURE_OFFSETS = {0x01: 9, 0x11: 9, 0x0F: 10}
+
+
+def _word(payload: bytes, offset: int) -> int:
+    return int.from_bytes(payload[offset : offset + 2], "little")
+
+
+def _date(year: int, month: int, day: int, what: str) -> date:
+    """A real calendar date, or DecodeError (a bad date means the payload is not what we think)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DecodeError(f"fhkvdataiii: invalid {what} {year:04d}-{month:02d}-{day:02d}") from None
+
+
+def billing_dates(payload: bytes) -> tuple[date, date]:
+    """(previous billing date, current date) from the two packed date words."""
+    previous_raw = _word(payload, 1)
+    previous_year, previous_month = 2000 + (previous_raw >> 9), (previous_raw >> 5) & 0xF
+    previous = _date(previous_year, previous_month, previous_raw & 0x1F, "billing date")
+    current_raw = _word(payload, 5)
+    month = (current_raw >> 9) & 0xF or 12
+    day = (current_raw >> 4) & 0x1F or 1
+    rolled_over = (month, day) <= (previous.month, previous.day)
+    return previous, _date(previous.year + rolled_over, month, day, "current date")
+
+
+def decode(telegram: Telegram) -> dict:
+    """HCA units now and at the billing date, both dates, room and radiator temperature."""
+    payload = telegram.payload
+    if not payload:
+        raise DecodeError("fhkvdataiii: empty payload")
+    temperature_offset = TEMPERATURE_OFFSETS.get(payload[0])
+    if temperature_offset is None:
+        raise DecodeError(f"fhkvdataiii: unknown payload layout 0x{payload[0]:02X}")
+    if len(payload) < temperature_offset + 4:
+        raise DecodeError(f"fhkvdataiii: payload is {len(payload)} bytes, {temperature_offset + 4} expected")
+    previous_date, current_date = billing_dates(payload)
+    return {
+        "current_hca": _word(payload, 7),
+        "current_date": current_date.isoformat(),
+        "previous_hca": _word(payload, 3),
+        "previous_date": previous_date.isoformat(),
+        "temp_room_c": _word(payload, temperature_offset) / 100,
+        "temp_radiator_c": _word(payload, temperature_offset + 2) / 100,
+    }
+
+
+DRIVER = Driver(
+    name="fhkvdataiii",
+    description="Techem FHKV data III heat cost allocator (proprietary CI 0xA0/0xA2 payload)",
+    match=(Match(manufacturer="TCH", device_types=(0x80,), versions=(0x69, 0x94), cis=(0xA0, 0xA2)),),
+    decode=decode,
+)

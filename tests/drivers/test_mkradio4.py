@@ -1,0 +1,32 @@
+"""Techem MK Radio 4: a real telegram (wmbusmeters test data) with the values the reference decodes."""
+
+from __future__ import annotations
+
+from sdr_wmbus.decoder import TelegramDecoder
+from sdr_wmbus.security.keys import KeyStore
+
+
+def decode_hex(hex_text: str, key: str | None = None, already_decrypted: bool = False) -> dict:
+    keys = KeyStore(default_key=bytes.fromhex(key)) if key else KeyStore()
+    return TelegramDecoder(keys).decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
+
+
+def shortened(hex_text: str, drop: int) -> str:
+    """The frame without its last ``drop`` bytes, L field fixed so that only the payload is short."""
+    frame = bytes.fromhex(hex_text)[:-drop]
+    return (bytes([len(frame) - 1]) + frame[1:]).hex()
+
+
+WARM = "2F446850200141029562A206702901006017030004000300000000000000000000000000000000000000000000000000"
+
+
+def test_total_and_target() -> None:
+    out = decode_hex(WARM)
+    assert out["driver"] == "mkradio4"
+    assert out["total_m3"] == 0.4
+    assert out["target_m3"] == 0.1
+
+
+def test_truncated_payload_is_an_error() -> None:
+    out = decode_hex(shortened(WARM, 32))
+    assert "error" in out and "total_m3" not in out
