@@ -230,7 +230,8 @@ def test_manufacturer_specific_vif() -> None:
     assert _one("01 FF 13 FF").value == 255  # raw, unsigned
     assert _one("0B 7F 123456").value == 563412  # BCD
     assert _one("0D FF01 E3 0A0B0C").value == "0A0B0C"  # LVAR binary -> hex
-    assert _one("0D FF01 03 434241").value == "ABC"  # LVAR text stays text
+    assert _one("0D FF01 03 434241").value == "CBA"  # manufacturer LVAR text: in the order sent
+    assert _one("0D FF01 03 0A0B0C").value == "0A0B0C"  # ...unless it is not printable: hex
     assert _one("31 7F 1A").function == "error"
 
 
@@ -400,9 +401,9 @@ def test_abb_b23_text_records() -> None:
     energy, ct, firmware, product = apl.records
     assert (energy.value, energy.unit) == (5249170, "Wh")  # 5249.17 kWh
     assert firmware.value == "B1.28.0"  # as wmbusmeters prints it
-    # wmbusmeters prints "001-111 32B" for this manufacturer-specific record (it does not reverse
-    # there); read as every other LVAR text it is ABB's model name "B23 111-100".
-    assert product.value == "B23 111-100"
+    # Manufacturer-specific text is kept in the order sent (as wmbusmeters prints it); standard
+    # text records (firmware above) are reversed per EN 13757-3.
+    assert product.value == "001-111 32B"
     assert apl.more_records_follow
 
 

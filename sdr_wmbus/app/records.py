@@ -263,6 +263,15 @@ def _is_raw_lvar(meaning: _Meaning, lvar: int) -> bool:
     return meaning.kind == "manufacturer" and datatypes.lvar_kind(lvar) == "binary"
 
 
+def _manufacturer_text(data: bytes) -> str:
+    """Text of a manufacturer-specific LVAR record in the order sent (the text-reversal rule of standard
+    records is not applied to them, as other decoders do) when it is printable, else hex: such records
+    often carry binary blocks behind a text-length byte."""
+    if data and all(32 <= b < 127 for b in data):
+        return data.decode("ascii")
+    return data.hex().upper()
+
+
 def _decode_value(meaning: _Meaning, dif: int, lvar: int | None, data: bytes) -> int | float | str | None:
     code = dif & 0x0F
     if code in (DATA_FIELD_NONE, DATA_FIELD_SELECTION):
@@ -283,6 +292,8 @@ def _decode_value(meaning: _Meaning, dif: int, lvar: int | None, data: bytes) ->
     elif lvar is not None:
         if _is_raw_lvar(meaning, lvar):
             return data.hex().upper()
+        if meaning.kind == "manufacturer" and datatypes.lvar_kind(lvar) == "text":
+            return _manufacturer_text(data)
         try:
             raw = datatypes.decode_lvar(lvar, data)
         except DecodeError:
