@@ -1,0 +1,110 @@
+"""Channel selection: shift the wanted carrier to 0 Hz and low-pass/decimate to a few samples per chip.
+
+The decimation factor is chosen so that any input rate from 0.8 to 3.2 Msps lands at 400-800 kS/s
+(4-8 samples per 100 kcps chip); the filter is designed with scipy.signal for the T1/C1 channel
+(deviation 50 kHz + half the chip rate + a carrier offset of up to +-60 kHz).
+State (filter history, mixer phase by absolute sample index) is kept across blocks, so the output does
+not depend on how the input is cut into blocks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from scipy.signal import firwin
+
+TARGET_RATE = 400_000.0
+PASSBAND_HZ = 150_000.0
+
+
+@njit(cache=True, nogil=True)
+def fir_decimate(history: np.ndarray, block: np.ndarray, taps: np.ndarray, decim: int, first: int) -> np.ndarray:
+    """Filter ``history + block`` with real ``taps`` and keep every ``decim``-th output.
+
+    ``history`` holds the last len(taps)-1 input samples before ``block``; ``first`` is the index in
+    ``block`` of the first output sample (outputs are computed only where they are kept).
+    """
+    ntaps = taps.shape[0]
+    nhist = history.shape[0]
+    total = block.shape[0]
+    count = 0 if first >= total else (total - 1 - first) // decim + 1
+    out = np.empty(count, dtype=np.complex64)
+    for i in range(count):
+        pos = first + i * decim  # index in block of the newest input sample of this output
+        acc_re = np.float32(0.0)
+        acc_im = np.float32(0.0)
+        for k in range(ntaps):
+            j = pos - k
+            if j >= 0:
+                v = block[j]
+            else:
+                v = history[nhist + j]
+            t = taps[k]
+            acc_re += t * v.real
+            acc_im += t * v.imag
+        out[i] = complex(acc_re, acc_im)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def mix(block: np.ndarray, step: float, phase0: float) -> np.ndarray:
+    """Multiply by exp(-j(phase0 + step*n)) to move a carrier at +step rad/sample to 0 Hz."""
+    out = np.empty_like(block)
+    c_re = math.cos(phase0)
+    c_im = -math.sin(phase0)
+    s_re = math.cos(step)
+    s_im = -math.sin(step)
+    for n in range(block.shape[0]):
+        v = block[n]
+        out[n] = complex(v.real * c_re - v.imag * c_im, v.real * c_im + v.imag * c_re)
+        c_re, c_im = c_re * s_re - c_im * s_im, c_re * s_im + c_im * s_re
+        if n & 1023 == 1023:  # renormalise the rotator so it does not drift in amplitude
+            norm = 1.0 / math.sqrt(c_re * c_re + c_im * c_im)
+            c_re *= norm
+            c_im *= norm
+    return out
+
+
+def decimation_for(rate: float) -> int:
+    """Integer factor that brings ``rate`` to 400-800 kS/s."""
+    if not 0.79e6 <= rate <= 3.21e6:
+        raise ValueError(f"sample rate {rate:.0f} Hz is outside 0.8-3.2 Msps")
+    return max(1, int(rate // TARGET_RATE))
+
+
+class ChannelFilter:
+    """Stateful block: input rate -> baseband at ``rate / decim`` with the carrier at 0 Hz."""
+
+    def __init__(self, rate: float, shift_hz: float = 0.0) -> None:
+        self.in_rate = float(rate)
+        self.decim = decimation_for(rate)
+        self.out_rate = self.in_rate / self.decim
+        ntaps = 6 * self.decim + 1 if self.decim > 1 else 1
+        if self.decim > 1:
+            self.taps = firwin(ntaps, PASSBAND_HZ, fs=self.in_rate).astype(np.float32)
+        else:
+            self.taps = np.ones(1, dtype=np.float32)
+        self.history = np.zeros(len(self.taps) - 1, dtype=np.complex64)
+        self.shift_hz = float(shift_hz)
+        self.samples_in = 0  # absolute index of the next input sample
+        self._next_output = 0  # absolute input index of the next kept output
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        block = np.ascontiguousarray(block, dtype=np.complex64)
+        if self.shift_hz:
+            step = 2.0 * math.pi * self.shift_hz / self.in_rate
+            phase0 = math.fmod(step * self.samples_in, 2.0 * math.pi)
+            block = mix(block, step, phase0)
+        first = self._next_output - self.samples_in
+        out = fir_decimate(self.history, block, self.taps, self.decim, first)
+        self._next_output += len(out) * self.decim
+        self.samples_in += len(block)
+        keep = len(self.history)
+        if keep:
+            if len(block) >= keep:
+                self.history = block[-keep:].copy()
+            else:
+                self.history = np.concatenate((self.history, block))[-keep:]
+        return out

@@ -1,0 +1,79 @@
+"""Chip decisions for one candidate frame: non-coherent tone detection with symbol-timing tracking.
+
+Each chip is the energy difference between the two FSK tones (carrier offset +- deviation), correlated
+over the chip's samples: the ideal non-coherent detector for 2-FSK, better than slicing the FM
+discriminator at low SNR. Symbol timing follows a Gardner-style loop on the discriminator, so chip-rate
+errors of a few hundred ppm over a 3,500-chip frame are tracked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def tone_chips(
+    iq: np.ndarray,
+    freq: np.ndarray,
+    start: float,
+    samples_per_chip: float,
+    nchips: int,
+    w_one: float,
+    w_zero: float,
+    center: float,
+    loop_gain: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Envelopes of tone 1 and tone 0 for each chip (their difference is the soft chip).
+
+    ``start``: sample position where chip 0 begins; ``w_one``/``w_zero``: tone frequencies in rad/sample;
+    ``freq``: discriminator output aligned with ``iq`` (freq[n] is the phase step into sample n);
+    ``center``: the discriminator value between the tones (the carrier offset, rad/sample).
+    Returns (envelope of tone 1, envelope of tone 0, position after the last chip).
+    Chips past the end of ``iq`` are 0.
+    """
+    env_one = np.zeros(nchips, dtype=np.float32)
+    env_zero = np.zeros(nchips, dtype=np.float32)
+    t = start
+    sps = samples_per_chip
+    half_dev = 0.5 * abs(w_one - w_zero)
+    previous_mid = 0.0
+    n_total = iq.shape[0]
+    for k in range(nchips):
+        a = int(math.floor(t + 0.5))
+        b = int(math.floor(t + sps + 0.5))
+        if b > n_total or a < 1:
+            break
+        r1 = 0.0
+        i1 = 0.0
+        r0 = 0.0
+        i0 = 0.0
+        for n in range(a, b):
+            v = iq[n]
+            c1 = math.cos(w_one * n)
+            s1 = math.sin(w_one * n)
+            c0 = math.cos(w_zero * n)
+            s0 = math.sin(w_zero * n)
+            r1 += v.real * c1 + v.imag * s1
+            i1 += v.imag * c1 - v.real * s1
+            r0 += v.real * c0 + v.imag * s0
+            i0 += v.imag * c0 - v.real * s0
+        env_one[k] = math.sqrt(r1 * r1 + i1 * i1)
+        env_zero[k] = math.sqrt(r0 * r0 + i0 * i0)
+        # Timing: the discriminator at the boundary between the previous chip and this one should sit
+        # halfway between the tones when they differ; which side it leans to says early or late.
+        mid = 0.0
+        for n in range(a, b):
+            mid += freq[n] - center
+        mid /= max(b - a, 1)
+        if k > 0 and (mid > 0) != (previous_mid > 0):
+            boundary = freq[a] - center
+            if a + 1 < n_total:
+                boundary = 0.5 * (boundary + freq[a + 1] - center)
+            error = boundary * (previous_mid - mid) / (half_dev * half_dev * 4.0 + 1e-12)
+            t += loop_gain * error * sps
+        previous_mid = mid
+        t += sps
+    return env_one, env_zero, t
