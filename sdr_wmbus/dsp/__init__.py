@@ -1,0 +1,1 @@
+"""Signal-processing blocks: small stateful streaming stages on complex64 sample chunks."""
