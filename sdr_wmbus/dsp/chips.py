@@ -1,9 +1,11 @@
 """Chip decisions for one candidate frame: non-coherent tone detection with symbol-timing tracking.
 
-Each chip is the energy difference between the two FSK tones (carrier offset +- deviation), correlated
-over the chip's samples: the ideal non-coherent detector for 2-FSK, better than slicing the FM
-discriminator at low SNR. Symbol timing follows a Gardner-style loop on the discriminator, so chip-rate
-errors of a few hundred ppm over a 3,500-chip frame are tracked.
+Each chip is the envelope difference between the two FSK tones (carrier offset +- deviation), each
+correlated over the chip's samples: the ideal non-coherent detector for 2-FSK, better than slicing the
+FM discriminator at low SNR. Symbol timing follows a Gardner loop on the integrated discriminator
+(the unwrapped phase): the mean frequency over a chip-long window centred on a chip boundary is zero
+when the timing is right and grows linearly with the timing error, so chip-rate errors of a few hundred
+ppm over a 3,500-chip frame are tracked.
 """
 
 from __future__ import annotations
@@ -14,23 +16,33 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _phase_at(phase: np.ndarray, x: float) -> float:
+    """Unwrapped phase at a fractional sample position (linear interpolation)."""
+    n = int(math.floor(x))
+    if n < 0:
+        return phase[0]
+    if n >= phase.shape[0] - 1:
+        return phase[phase.shape[0] - 1]
+    frac = x - n
+    return phase[n] + frac * (phase[n + 1] - phase[n])
+
+
 @njit(cache=True, nogil=True)
 def tone_chips(
     iq: np.ndarray,
-    freq: np.ndarray,
+    phase: np.ndarray,
     start: float,
     samples_per_chip: float,
     nchips: int,
     w_one: float,
     w_zero: float,
-    center: float,
     loop_gain: float,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Envelopes of tone 1 and tone 0 for each chip (their difference is the soft chip).
 
     ``start``: sample position where chip 0 begins; ``w_one``/``w_zero``: tone frequencies in rad/sample;
-    ``freq``: discriminator output aligned with ``iq`` (freq[n] is the phase step into sample n);
-    ``center``: the discriminator value between the tones (the carrier offset, rad/sample).
+    ``phase``: unwrapped phase of ``iq`` (cumulative FM discriminator), same indexing.
     Returns (envelope of tone 1, envelope of tone 0, position after the last chip).
     Chips past the end of ``iq`` are 0.
     """
@@ -38,7 +50,8 @@ def tone_chips(
     env_zero = np.zeros(nchips, dtype=np.float32)
     t = start
     sps = samples_per_chip
-    half_dev = 0.5 * abs(w_one - w_zero)
+    center = 0.5 * (w_one + w_zero)
+    swing = abs(w_one - w_zero)
     previous_mid = 0.0
     n_total = iq.shape[0]
     for k in range(nchips):
@@ -62,17 +75,12 @@ def tone_chips(
             i0 += v.imag * c0 - v.real * s0
         env_one[k] = math.sqrt(r1 * r1 + i1 * i1)
         env_zero[k] = math.sqrt(r0 * r0 + i0 * i0)
-        # Timing: the discriminator at the boundary between the previous chip and this one should sit
-        # halfway between the tones when they differ; which side it leans to says early or late.
-        mid = 0.0
-        for n in range(a, b):
-            mid += freq[n] - center
-        mid /= max(b - a, 1)
+        # Gardner timing error on the mean frequency: chip k, and a window straddling its start.
+        mid = (_phase_at(phase, t + sps) - _phase_at(phase, t)) / sps - center
         if k > 0 and (mid > 0) != (previous_mid > 0):
-            boundary = freq[a] - center
-            if a + 1 < n_total:
-                boundary = 0.5 * (boundary + freq[a + 1] - center)
-            error = boundary * (previous_mid - mid) / (half_dev * half_dev * 4.0 + 1e-12)
+            straddle = (_phase_at(phase, t + 0.5 * sps) - _phase_at(phase, t - 0.5 * sps)) / sps - center
+            error = straddle * (previous_mid - mid) / (swing * swing)
+            error = min(max(error, -0.5), 0.5)  # discriminator clicks must not throw the timing off
             t += loop_gain * error * sps
         previous_mid = mid
         t += sps

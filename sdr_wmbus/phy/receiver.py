@@ -38,7 +38,7 @@ SEARCH_PATTERN = 0x55543D  # 8 more preamble chips + 0x543D: sharper peak, still
 SEARCH_BITS = 24
 DETECT_THRESHOLD = 0.62
 MAX_FRAME_BYTES = 290  # format A, L=255, on air
-TIMING_LOOP_GAIN = 0.08
+TIMING_LOOP_GAIN = 0.1
 _C_SYNC_SIGNS = {
     "A": np.array([1.0 if (SYNC_C_FORMAT_A >> (15 - i)) & 1 else -1.0 for i in range(16)], dtype=np.float32),
     "B": np.array([1.0 if (SYNC_C_FORMAT_B >> (15 - i)) & 1 else -1.0 for i in range(16)], dtype=np.float32),
@@ -192,10 +192,7 @@ class T1C1Receiver:
         if deviation <= 0:
             return None, start
         t0 = rel + frac + SEARCH_BITS * self.sps - 0.5
-        dev_t = 2 * math.pi * DEVIATION_T1_HZ / self.fs
-        head1, head0, _ = tone_chips(
-            self.iq, self.freq, t0, self.sps, 16, center + dev_t, center - dev_t, center, TIMING_LOOP_GAIN
-        )
+        head1, head0, _ = self._chips(t0, 16, center, DEVIATION_T1_HZ)
         head = head1 - head0
         c_score = float(np.dot(head[:6], _ALTERNATING))
         t_score = float(np.max(_T_CODES @ head[:6]))
@@ -208,11 +205,16 @@ class T1C1Receiver:
         return self._demodulate_t(start, t0, center)
 
     def _chips(self, t0: float, nchips: int, center: float, deviation_hz: float):
+        """Tone envelopes of ``nchips`` chips from buffer position ``t0`` (and the position after them)."""
         dev = 2 * math.pi * deviation_hz / self.fs
+        first = max(0, int(t0) - 8)
+        last = min(len(self.iq), int(math.ceil(t0 + (nchips + 2) * self.sps * 1.001)) + 8)
+        phase = np.cumsum(self.freq[first:last], dtype=np.float64)
         env1, env0, t_end = tone_chips(
-            self.iq, self.freq, t0, self.sps, nchips, center + dev, center - dev, center, TIMING_LOOP_GAIN
+            self.iq[first:last], phase, t0 - first, self.sps, nchips, center + dev, center - dev,
+            TIMING_LOOP_GAIN,
         )
-        return env1, env0, t_end
+        return env1, env0, t_end + first
 
     def _demodulate_t(self, start: int, t0: float, center: float) -> tuple[Frame | None, int]:
         env1, env0, _ = self._chips(t0, 12, center, DEVIATION_T1_HZ)
