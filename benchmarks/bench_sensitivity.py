@@ -85,7 +85,7 @@ def main() -> None:
         plt.axhline(90, color="grey", lw=0.5)
         plt.xlabel("Ec/N0 (dB)")
         plt.ylabel("telegrams decoded (%)")
-        plt.title(f"50-byte telegrams, +-20 kHz, +-100 ppm, {args.rate / 1e6:.1f} Msps")
+        plt.title(f"50-byte telegrams, ±20 kHz, ±100 ppm, {args.rate / 1e6:.1f} Msps")
         plt.grid(alpha=0.3)
         plt.legend()
         plt.savefig(args.plot, dpi=100, bbox_inches="tight")

@@ -206,6 +206,8 @@ class TelegramDecoder:
         name = MANUFACTURER_NAMES.get(identity.manufacturer)
         if name:
             out["manufacturer_name"] = name
+        else:
+            out.pop("manufacturer_name", None)
         out["version"] = f"0x{identity.version:02x}"
         out["device_type"] = f"0x{identity.device_type:02x}"
         out["media"] = identity.media

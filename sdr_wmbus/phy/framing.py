@@ -27,70 +27,72 @@ _CODE_SIGNS = np.array(
 
 
 @dataclass
-class SoftByte:
-    """One decoded byte with the alternatives to try when its block's CRC fails."""
+class SoftBytes:
+    """Decoded bytes with, per byte, the cheapest single changes to try when a block CRC fails."""
 
-    value: int
-    # (margin, alternative value): the cheapest single changes, smallest margin first
-    alternatives: list[tuple[float, int]]
+    values: np.ndarray  # uint8[n]
+    margins: np.ndarray  # float32[n, k]: how much less likely each alternative is (small = weak)
+    alternatives: np.ndarray  # uint8[n, k]: the byte value with that change
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: slice) -> SoftBytes:
+        return SoftBytes(self.values[index], self.margins[index], self.alternatives[index])
 
 
-def decode_3of6_soft(soft: np.ndarray) -> list[SoftByte]:
-    """Soft-decision decoding: each 6-chip group becomes the valid code word it correlates with best."""
-    nwords = len(soft) // 6
-    words = soft[: nwords * 6].reshape(nwords, 6)
+def decode_3of6_soft(soft: np.ndarray) -> SoftBytes:
+    """Soft-decision decoding: each 6-chip group becomes the valid code word it correlates with best;
+    the runner-up word of each nibble is its alternative."""
+    nbytes = len(soft) // 12
+    words = soft[: nbytes * 12].reshape(nbytes * 2, 6)
     scores = words @ _CODE_SIGNS.T  # (nwords, 16)
-    order = np.argsort(-scores, axis=1)
-    out = []
-    for b in range(nwords // 2):
-        hi = order[2 * b]
-        lo = order[2 * b + 1]
-        value = (int(hi[0]) << 4) | int(lo[0])
-        hi_margin = float(scores[2 * b, hi[0]] - scores[2 * b, hi[1]])
-        lo_margin = float(scores[2 * b + 1, lo[0]] - scores[2 * b + 1, lo[1]])
-        alternatives = [
-            (hi_margin, (int(hi[1]) << 4) | int(lo[0])),
-            (lo_margin, (int(hi[0]) << 4) | int(lo[1])),
-        ]
-        out.append(SoftByte(value, sorted(alternatives)))
-    return out
+    rows = np.arange(len(scores))
+    best = np.argmax(scores, axis=1)
+    best_score = scores[rows, best]
+    scores[rows, best] = -np.inf
+    second = np.argmax(scores, axis=1)
+    margin = best_score - scores[rows, second]
+    hi, lo = best[0::2], best[1::2]
+    values = ((hi << 4) | lo).astype(np.uint8)
+    alternatives = np.stack(((second[0::2] << 4) | lo, (hi << 4) | second[1::2]), axis=1).astype(np.uint8)
+    margins = np.stack((margin[0::2], margin[1::2]), axis=1).astype(np.float32)
+    return SoftBytes(values, margins, alternatives)
 
 
-def decode_nrz_soft(soft: np.ndarray) -> list[SoftByte]:
+_BIT_MASKS = np.array([0x80 >> i for i in range(8)], dtype=np.uint8)
+
+
+def decode_nrz_soft(soft: np.ndarray) -> SoftBytes:
     """NRZ bytes, MSB first; each bit's alternative is the byte with that bit flipped."""
     nbytes = len(soft) // 8
-    out = []
-    for b in range(nbytes):
-        bits = soft[8 * b : 8 * b + 8]
-        value = 0
-        for bit in bits:
-            value = (value << 1) | (1 if bit > 0 else 0)
-        alternatives = sorted((float(abs(bits[i])), value ^ (0x80 >> i)) for i in range(8))
-        out.append(SoftByte(value, alternatives))
-    return out
+    bits = soft[: nbytes * 8].reshape(nbytes, 8)
+    values = ((bits > 0).astype(np.uint8) * _BIT_MASKS).sum(axis=1).astype(np.uint8)
+    alternatives = (values[:, None] ^ _BIT_MASKS[None, :]).astype(np.uint8)
+    return SoftBytes(values, np.abs(bits).astype(np.float32), alternatives)
 
 
-def _repair_block(block: list[SoftByte], crc_bytes: list[SoftByte]) -> tuple[bytes, int] | None:
+def repair_block(block: SoftBytes, crc_bytes: SoftBytes) -> tuple[bytes, int] | None:
     """The block's bytes if its CRC matches, trying up to MAX_FLIPS changes among the weakest decisions."""
-    data = bytes(b.value for b in block)
-    crc = (crc_bytes[0].value << 8) | crc_bytes[1].value
+    data = block.values.tobytes()
+    crc = (int(crc_bytes.values[0]) << 8) | int(crc_bytes.values[1])
     if crc16_en13757(data) == crc:
         return data, 0
-    # Candidate single changes across data and CRC bytes: (margin, position, new value).
-    everything = block + crc_bytes
-    changes = sorted(
-        (margin, pos, alt) for pos, byte in enumerate(everything) for margin, alt in byte.alternatives[:2]
-    )[:MAX_WEAK]
+    everything = np.concatenate((block.values, crc_bytes.values))
+    margins = np.concatenate((block.margins, crc_bytes.margins))
+    alternatives = np.concatenate((block.alternatives, crc_bytes.alternatives))
+    flat = np.argsort(margins, axis=None)[:MAX_WEAK]
+    changes = [(int(i) // margins.shape[1], int(alternatives.flat[i])) for i in flat]
     for count in range(1, MAX_FLIPS + 1):
         for combo in combinations(changes, count):
-            positions = [pos for _, pos, _ in combo]
+            positions = [pos for pos, _ in combo]
             if len(set(positions)) != len(positions):
                 continue
-            values = [b.value for b in everything]
-            for _, pos, alt in combo:
+            values = everything.copy()
+            for pos, alt in combo:
                 values[pos] = alt
-            fixed = bytes(values[: len(block)])
-            if crc16_en13757(fixed) == (values[-2] << 8) | values[-1]:
+            fixed = values[: len(block)].tobytes()
+            if crc16_en13757(fixed) == (int(values[-2]) << 8) | int(values[-1]):
                 return fixed, count
     return None
 
@@ -105,9 +107,9 @@ def format_a_block_sizes(length_field: int) -> list[int]:
     return sizes
 
 
-def assemble_format_a(decoded: list[SoftByte]) -> tuple[bytes, int] | None:
+def assemble_format_a(decoded: SoftBytes) -> tuple[bytes, int] | None:
     """CRC-free frame (L as sent) from soft bytes of a format-A frame, or None if a block fails."""
-    length_field = decoded[0].value
+    length_field = int(decoded.values[0])
     if length_field < 9:
         return None
     out = bytearray()
@@ -116,7 +118,7 @@ def assemble_format_a(decoded: list[SoftByte]) -> tuple[bytes, int] | None:
     for size in format_a_block_sizes(length_field):
         if pos + size + 2 > len(decoded):
             return None
-        result = _repair_block(decoded[pos : pos + size], decoded[pos + size : pos + size + 2])
+        result = repair_block(decoded[pos : pos + size], decoded[pos + size : pos + size + 2])
         if result is None:
             return None
         out += result[0]
@@ -127,13 +129,13 @@ def assemble_format_a(decoded: list[SoftByte]) -> tuple[bytes, int] | None:
     return bytes(out), repaired
 
 
-def assemble_format_b(decoded: list[SoftByte]) -> tuple[bytes, int] | None:
+def assemble_format_b(decoded: SoftBytes) -> tuple[bytes, int] | None:
     """CRC-free frame with L rewritten to format-A meaning, from soft bytes of a format-B frame."""
-    length_field = decoded[0].value
+    length_field = int(decoded.values[0])
     if length_field < 12 or length_field + 1 > len(decoded):
         return None
     first_end = min(length_field + 1, 128)
-    result = _repair_block(decoded[: first_end - 2], decoded[first_end - 2 : first_end])
+    result = repair_block(decoded[: first_end - 2], decoded[first_end - 2 : first_end])
     if result is None:
         return None
     out = bytearray(result[0])
@@ -141,7 +143,7 @@ def assemble_format_b(decoded: list[SoftByte]) -> tuple[bytes, int] | None:
     if length_field + 1 > 128:
         if length_field + 1 < 131:
             return None
-        third = _repair_block(decoded[128 : length_field - 1], decoded[length_field - 1 : length_field + 1])
+        third = repair_block(decoded[128 : length_field - 1], decoded[length_field - 1 : length_field + 1])
         if third is None:
             return None
         out += third[0]

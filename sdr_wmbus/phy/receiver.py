@@ -32,11 +32,11 @@ from ..tables.phy import (
     SYNC_C_FORMAT_B,
     THREE_OF_SIX,
 )
-from .framing import assemble_format_a, assemble_format_b, decode_3of6_soft, decode_nrz_soft
+from .framing import assemble_format_a, assemble_format_b, decode_3of6_soft, decode_nrz_soft, repair_block
 
 SEARCH_PATTERN = 0x55543D  # 8 more preamble chips + 0x543D: sharper peak, still balanced
 SEARCH_BITS = 24
-DETECT_THRESHOLD = 0.62
+DETECT_THRESHOLD = 0.72
 MAX_FRAME_BYTES = 290  # format A, L=255, on air
 TIMING_LOOP_GAIN = 0.1
 _C_SYNC_SIGNS = {
@@ -217,14 +217,16 @@ class T1C1Receiver:
         return env1, env0, t_end + first
 
     def _demodulate_t(self, start: int, t0: float, center: float) -> tuple[Frame | None, int]:
-        env1, env0, _ = self._chips(t0, 12, center, DEVIATION_T1_HZ)
-        length_field = decode_3of6_soft(env1 - env0)[0].value
-        if length_field < 9:
+        # The first block (L C M A + CRC, 12 bytes) decides whether this is a frame at all: cheap
+        # rejection of false syncs before the whole frame is demodulated.
+        env1, env0, _ = self._chips(t0, 12 * 12, center, DEVIATION_T1_HZ)
+        first = decode_3of6_soft(env1 - env0)
+        if first.values[0] < 9 or repair_block(first[:10], first[10:12]) is None:
+            self.stats.crc_failures += 1
             return None, start
-        nbytes = format_a_length(length_field)
+        nbytes = format_a_length(int(first.values[0]))
         env1, env0, t_end = self._chips(t0, 12 * nbytes, center, DEVIATION_T1_HZ)
-        decoded = decode_3of6_soft(env1 - env0)
-        result = assemble_format_a(decoded)
+        result = assemble_format_a(decode_3of6_soft(env1 - env0))
         if result is None:
             self.stats.crc_failures += 1
             return None, start
@@ -237,11 +239,13 @@ class T1C1Receiver:
         if scores[frame_format] < 0.5 * float(np.sum(np.abs(head))):
             return None, start
         data_t0 = t0 + 16 * self.sps
-        env1, env0, _ = self._chips(data_t0, 8, center, DEVIATION_C1_HZ)
-        length_field = decode_nrz_soft(env1 - env0)[0].value
-        nbytes = format_a_length(length_field) if frame_format == "A" else length_field + 1
-        if length_field < 9:
+        env1, env0, _ = self._chips(data_t0, 8 * 12, center, DEVIATION_C1_HZ)
+        first = decode_nrz_soft(env1 - env0)
+        length_field = int(first.values[0])
+        if length_field < 9 or (frame_format == "A" and repair_block(first[:10], first[10:12]) is None):
+            self.stats.crc_failures += 1
             return None, start
+        nbytes = format_a_length(length_field) if frame_format == "A" else length_field + 1
         env1, env0, t_end = self._chips(data_t0, 8 * nbytes, center, DEVIATION_C1_HZ)
         decoded = decode_nrz_soft(env1 - env0)
         result = assemble_format_a(decoded) if frame_format == "A" else assemble_format_b(decoded)
