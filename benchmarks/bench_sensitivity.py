@@ -24,8 +24,12 @@ def random_telegrams(count: int, rng: np.random.Generator) -> list[bytes]:
     out = []
     for _ in range(count):
         body = bytes(rng.integers(0, 256, TELEGRAM_BYTES - 11, dtype=np.uint8))
-        out.append(bytes([TELEGRAM_BYTES - 1, 0x44, 0x2D, 0x2C]) + bytes(rng.integers(0, 256, 6, dtype=np.uint8))
-                   + b"\x7a" + body)
+        out.append(
+            bytes([TELEGRAM_BYTES - 1, 0x44, 0x2D, 0x2C])
+            + bytes(rng.integers(0, 256, 6, dtype=np.uint8))
+            + b"\x7a"
+            + body
+        )
     return out
 
 
@@ -41,8 +45,15 @@ def measure(mode: str, ecn0_db: float, count: int, rate: float, seed: int) -> fl
     rng = np.random.default_rng(seed)
     telegrams = random_telegrams(count, rng)
     iq, sent = synthesize(
-        telegrams, mode="t" if mode == "T1" else "c", frame_format="A", sample_rate=rate,
-        offset_hz=(-20e3, 20e3), ppm=(-100.0, 100.0), ecn0_db=ecn0_db, seed=seed, gap_s=0.004,
+        telegrams,
+        mode="t" if mode == "T1" else "c",
+        frame_format="A",
+        sample_rate=rate,
+        offset_hz=(-20e3, 20e3),
+        ppm=(-100.0, 100.0),
+        ecn0_db=ecn0_db,
+        seed=seed,
+        gap_s=0.004,
     )
     receiver = T1C1Receiver(rate)
     frames = []
@@ -64,7 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     levels = np.arange(args.from_db, args.to_db + 1e-9, args.step)
     rows = []
-    print(f"{'Ec/N0 dB':>8} {'T1':>6} {'C1':>6} {'ideal T1':>9} {'ideal C1':>9}   ({args.count} telegrams each)")
+    print(
+        f"{'Ec/N0 dB':>8} {'T1':>6} {'C1':>6} {'ideal T1':>9} {'ideal C1':>9}   ({args.count} telegrams each)"
+    )
     for level in levels:
         t1 = measure("T1", level, args.count, args.rate, seed=int(level * 10))
         c1 = measure("C1", level, args.count, args.rate, seed=int(level * 10) + 1)

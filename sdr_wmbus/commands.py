@@ -44,8 +44,12 @@ def _modes(text: str) -> str:
 def _open(args: argparse.Namespace):
     from .sources import open_iq
 
-    return open_iq(args.file, fmt=args.format, rate=_number(args.rate, "--rate"),
-                   center=_number(getattr(args, "center", None), "--center"))
+    return open_iq(
+        args.file,
+        fmt=args.format,
+        rate=_number(args.rate, "--rate"),
+        center=_number(getattr(args, "center", None), "--center"),
+    )
 
 
 class Progress:
@@ -139,10 +143,18 @@ def _synthetic_signal(seconds: float, rate: float) -> np.ndarray:
     telegrams = []
     bursts = int(seconds / 0.055) + 4  # ~50 ms gaps: enough telegrams to fill the requested time
     for length in ((20, 49, 120, 230) * (bursts // 4 + 1))[:bursts]:
-        telegrams.append(bytes([length, 0x44, 0x2D, 0x2C]) + bytes(rng.integers(0, 256, length - 3, np.uint8)))
+        telegrams.append(
+            bytes([length, 0x44, 0x2D, 0x2C]) + bytes(rng.integers(0, 256, length - 3, np.uint8))
+        )
     iq, sent = synthesize(
-        telegrams, mode="mixed", sample_rate=rate, offset_hz=(-20e3, 20e3), ppm=(-100.0, 100.0),
-        ecn0_db=15.0, gap_s=0.05, seed=7,
+        telegrams,
+        mode="mixed",
+        sample_rate=rate,
+        offset_hz=(-20e3, 20e3),
+        ppm=(-100.0, 100.0),
+        ecn0_db=15.0,
+        gap_s=0.05,
+        seed=7,
     )
     need = int(seconds * rate)
     return iq[:need] if len(iq) >= need else np.resize(iq, need)
@@ -184,10 +196,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     speed = len(iq) / best
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"input: {what} ({len(iq):,} complex samples), {telegrams} telegrams decoded")
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, Python {platform.python_version()}, "
-          f"one core (process CPU time)")
-    print(f"throughput: {speed / 1e6:.1f} M complex samples/s = {speed / 1.6e6:.1f}x real time at 1.6 Msps, "
-          f"{speed / 2.4e6:.1f}x at 2.4 Msps")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, Python {platform.python_version()}, "
+        f"one core (process CPU time)"
+    )
+    print(
+        f"throughput: {speed / 1e6:.1f} M complex samples/s = {speed / 1.6e6:.1f}x real time at 1.6 Msps, "
+        f"{speed / 2.4e6:.1f}x at 2.4 Msps"
+    )
     print(f"JIT warm-up (first block, kernels from the numba cache when present): {warmup:.2f} s")
     print(f"peak memory (max RSS, includes the signal held in memory): {peak_mib:.0f} MiB")
     return EXIT_OK

@@ -64,8 +64,9 @@ def test_replay_from_stdin_and_truncated_input():
     assert proc.returncode == 1
     assert len(json_lines(proc)) == 7  # everything before the stray byte is decoded
     err = proc.stderr.decode().strip()
-    assert err.endswith("truncated IQ file: 1 bytes at the end do not make a whole sample (all whole samples "
-                        "were decoded)")
+    assert err.endswith(
+        "truncated IQ file: 1 bytes at the end do not make a whole sample (all whole samples were decoded)"
+    )
     assert len(err.splitlines()) == 1
 
 
@@ -88,8 +89,22 @@ def test_replay_errors_are_one_line(args, message):
 
 def test_synth_then_replay_round_trip(tmp_path):
     out = tmp_path / "test.cs16"
-    proc = sdr_wmbus("synth", str(out), "--rate", "2.4M", "--mode", "c", "--frame-format", "B", "--ecn0", "14",
-                     "--offset=-30k:30k", "--ppm=-200:200", "--seed", "5")
+    proc = sdr_wmbus(
+        "synth",
+        str(out),
+        "--rate",
+        "2.4M",
+        "--mode",
+        "c",
+        "--frame-format",
+        "B",
+        "--ecn0",
+        "14",
+        "--offset=-30k:30k",
+        "--ppm=-200:200",
+        "--seed",
+        "5",
+    )
     assert proc.returncode == 0, proc.stderr
     sent = [json.loads(line) for line in Path(str(out) + ".telegrams.jsonl").read_text().splitlines()]
     replay = sdr_wmbus("replay", str(out), "--rate", "2.4M", "-q")

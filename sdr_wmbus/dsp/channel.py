@@ -20,7 +20,9 @@ PASSBAND_HZ = 150_000.0
 
 
 @njit(cache=True, nogil=True)
-def fir_decimate(history: np.ndarray, block: np.ndarray, taps: np.ndarray, decim: int, first: int) -> np.ndarray:
+def fir_decimate(
+    history: np.ndarray, block: np.ndarray, taps: np.ndarray, decim: int, first: int
+) -> np.ndarray:
     """Filter ``history + block`` with real ``taps`` and keep every ``decim``-th output.
 
     ``history`` holds the last len(taps)-1 input samples before ``block``; ``first`` is the index in

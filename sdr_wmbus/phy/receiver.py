@@ -116,7 +116,7 @@ class T1C1Receiver:
         if len(segment) >= span:
             ma = chip_average(segment, self.chip_width)
             rho = correlate_sync(ma, self.offsets, self.signs)
-            self.corr = np.concatenate((self.corr[max(0, start - self.corr_base - 0) :][:0], self.corr[: start - self.corr_base], rho)) if False else self._append_corr(start, rho)
+            self.corr = self._append_corr(start, rho)
             self.scanned = start + len(rho)
         # Peak picking needs peak_window correlation values after a position.
         limit = self.scanned - (0 if final else self.peak_window)
@@ -211,7 +211,13 @@ class T1C1Receiver:
         last = min(len(self.iq), int(math.ceil(t0 + (nchips + 2) * self.sps * 1.001)) + 8)
         phase = np.cumsum(self.freq[first:last], dtype=np.float64)
         env1, env0, t_end = tone_chips(
-            self.iq[first:last], phase, t0 - first, self.sps, nchips, center + dev, center - dev,
+            self.iq[first:last],
+            phase,
+            t0 - first,
+            self.sps,
+            nchips,
+            center + dev,
+            center - dev,
             TIMING_LOOP_GAIN,
         )
         return env1, env0, t_end + first
@@ -233,7 +239,9 @@ class T1C1Receiver:
         self.stats.frames_t1 += 1
         return self._frame(result, "T1", "A", start, t0, t_end, center, env1, env0), self.base + int(t_end)
 
-    def _demodulate_c(self, start: int, t0: float, center: float, head: np.ndarray) -> tuple[Frame | None, int]:
+    def _demodulate_c(
+        self, start: int, t0: float, center: float, head: np.ndarray
+    ) -> tuple[Frame | None, int]:
         scores = {fmt: float(np.dot(head, signs)) for fmt, signs in _C_SYNC_SIGNS.items()}
         frame_format = max(scores, key=scores.get)
         if scores[frame_format] < 0.5 * float(np.sum(np.abs(head))):
