@@ -45,7 +45,7 @@ AIR_IDS = ["T1", "C1-A", "C1-B"]
 def telegram(length: int, seed: int) -> bytes:
     """A CRC-free frame of ``length`` bytes: valid link header (SND_NR, KAM 12345678, water), short TPL
     header (CI 0x7A, no encryption), then random payload from ``seed``."""
-    header = bytes.fromhex("44" "2D2C" "785634120107" "7A" "2A" "00" "0000")  # C M A CI ACC STS CFG
+    header = bytes.fromhex("442D2C7856341201077A2A000000")  # C M A CI ACC STS CFG
     if length < 1 + len(header):
         raise ValueError(f"telegram of {length} bytes is shorter than its header")
     payload = np.random.default_rng(seed).integers(0, 256, length - 1 - len(header), dtype=np.uint8)
@@ -332,24 +332,13 @@ def estimate_signal(mode: str, ecn0_db: float) -> tuple[list[Frame], list[dict]]
     return frames, matched
 
 
-C1_SNR_BIAS = (
-    "receiver bug: C1 snr_db reads low and saturates near 17 dB (noise-free C1 gives ~17 dB, Ec/N0 16 dB "
-    "gives ~13.3, 20 dB ~15.0): _frame() counts the leakage between the C1 tones (+-45 kHz, 90 kHz apart, "
-    "not orthogonal over a 10 us chip) as noise"
-)
-OFFSET_CLICKS = (
-    "receiver bug: at Ec/N0 10 dB about 1 frame in 5 has freq_offset_hz off by ~4.2 kHz (= 100 kcps / 24): "
-    "one FM-discriminator click (2 pi) inside the 24-chip window that _demodulate averages"
-)
-
-
 @pytest.mark.parametrize(
     ("mode", "ecn0_db"),
     [
         pytest.param("t", 10.0, id="T1-10dB"),
         pytest.param("t", 16.0, id="T1-16dB"),
         pytest.param("c", 10.0, id="C1-10dB"),
-        pytest.param("c", 16.0, id="C1-16dB", marks=pytest.mark.xfail(reason=C1_SNR_BIAS, strict=True)),
+        pytest.param("c", 16.0, id="C1-16dB"),
     ],
 )
 def test_snr_tracks_ecn0(mode: str, ecn0_db: float):
@@ -362,9 +351,9 @@ def test_snr_tracks_ecn0(mode: str, ecn0_db: float):
 @pytest.mark.parametrize(
     ("mode", "ecn0_db"),
     [
-        pytest.param("t", 10.0, id="T1-10dB", marks=pytest.mark.xfail(reason=OFFSET_CLICKS, strict=True)),
+        pytest.param("t", 10.0, id="T1-10dB"),
         pytest.param("t", 16.0, id="T1-16dB"),
-        pytest.param("c", 10.0, id="C1-10dB", marks=pytest.mark.xfail(reason=OFFSET_CLICKS, strict=True)),
+        pytest.param("c", 10.0, id="C1-10dB"),
         pytest.param("c", 16.0, id="C1-16dB"),
     ],
 )
@@ -395,14 +384,7 @@ def test_mixed_t1_and_c1_close_together(rate: float, frame_format: str, gap_s: f
 
 # --------------------------------------------------------------------------- Frame.sample contract
 
-SAMPLE_EARLY = (
-    "receiver bug: Frame.sample (documented in frame.py as the first sample of the sync word) is the start "
-    "of the 24-chip search pattern 0x55543D, i.e. 8 chips before 0x543D: C1 frames come 8 chips (80 us) "
-    "early, T1 frames 14 chips before the T1 sync word 0000111101"
-)
 
-
-@pytest.mark.xfail(reason=SAMPLE_EARLY, strict=True)
 @pytest.mark.parametrize(("mode", "frame_format"), AIR_FORMATS, ids=AIR_IDS)
 def test_sample_is_the_first_sample_of_the_sync_word(mode: str, frame_format: str):
     rate = 1.6e6

@@ -36,6 +36,9 @@ from .framing import assemble_format_a, assemble_format_b, decode_3of6_soft, dec
 
 SEARCH_PATTERN = 0x55543D  # 8 more preamble chips + 0x543D: sharper peak, still balanced
 SEARCH_BITS = 24
+# Where the sync word starts inside the search pattern (reported as the frame's sample):
+SYNC_CHIP_T1 = 14  # 0000111101 after 8 + 6 preamble chips
+SYNC_CHIP_C1 = 8  # the first 0x543D after 8 preamble chips
 DETECT_THRESHOLD = 0.72
 MAX_FRAME_BYTES = 290  # format A, L=255, on air
 TIMING_LOOP_GAIN = 0.1
@@ -187,8 +190,12 @@ class T1C1Receiver:
         # Carrier offset from the balanced search pattern: mean of the chip-averaged discriminator.
         ma = chip_average(self.freq[rel : rel + int(self.offsets[-1]) + self.chip_width], self.chip_width)
         chip_values = ma[self.offsets]
-        center = float(np.mean(chip_values))
-        deviation = float(np.mean(chip_values * self.signs))
+        # Medians of the 'one' and 'zero' chips: one discriminator click (a 2*pi jump at low SNR) in a
+        # chip would move a plain mean by 1/24 of a chip rate.
+        high = float(np.median(chip_values[self.signs > 0]))
+        low = float(np.median(chip_values[self.signs < 0]))
+        center = 0.5 * (high + low)
+        deviation = 0.5 * (high - low)
         if deviation <= 0:
             return None, start
         t0 = rel + frac + SEARCH_BITS * self.sps - 0.5
@@ -273,13 +280,19 @@ class T1C1Receiver:
         a = max(0, int(t0))
         b = min(len(self.iq), int(t_end))
         power = float(np.mean(np.abs(self.iq[a:b]) ** 2)) if b > a else 0.0
-        win = np.maximum(env1, env0) ** 2
-        lose = np.minimum(env1, env0) ** 2
-        noise = float(np.mean(lose)) if len(lose) else 0.0
-        snr = 10 * math.log10(max(float(np.mean(win)) - noise, 1e-12) / max(noise, 1e-12)) if noise else 99.0
+        # Ec/N0 from the tone energies: the losing tone holds noise plus the part of the signal that
+        # leaks into it (tones 2*dev apart are not orthogonal over a chip unless 2*dev = chip rate).
+        h = 2 * (DEVIATION_T1_HZ if mode == "T1" else DEVIATION_C1_HZ) / CHIP_RATE_T1
+        leak = (math.sin(math.pi * h) / (math.pi * h)) ** 2
+        win = float(np.mean(np.maximum(env1, env0) ** 2))
+        lose = float(np.mean(np.minimum(env1, env0) ** 2))
+        signal = max((win - lose) / (1 - leak), 1e-12)
+        noise = max(lose - leak * signal, 1e-3 * signal)
+        snr = 10 * math.log10(signal / noise)
         decim = self.channel.decim
         delay = (len(self.channel.taps) - 1) / 2
-        sample = max(0, int(round(start * decim - delay)))
+        sync_chip = SYNC_CHIP_T1 if mode == "T1" else SYNC_CHIP_C1
+        sample = max(0, int(round((start + sync_chip * self.sps) * decim - delay)))
         return Frame(
             data=data,
             mode=mode,
