@@ -20,32 +20,34 @@ PASSBAND_HZ = 150_000.0
 
 
 @njit(cache=True, nogil=True)
-def fir_decimate(
-    history: np.ndarray, block: np.ndarray, taps: np.ndarray, decim: int, first: int
-) -> np.ndarray:
-    """Filter ``history + block`` with real ``taps`` and keep every ``decim``-th output.
+def fir_decimate(signal: np.ndarray, taps: np.ndarray, decim: int, first: int) -> np.ndarray:
+    """Filter ``signal`` with symmetric real ``taps`` and keep every ``decim``-th output.
 
-    ``history`` holds the last len(taps)-1 input samples before ``block``; ``first`` is the index in
-    ``block`` of the first output sample (outputs are computed only where they are kept).
+    ``signal`` starts with len(taps)-1 samples of history; output i is centred on the input sample at
+    ``first + i*decim`` counted after the history. Symmetry halves the multiplications.
     """
     ntaps = taps.shape[0]
-    nhist = history.shape[0]
-    total = block.shape[0]
+    nhist = ntaps - 1
+    total = signal.shape[0] - nhist
     count = 0 if first >= total else (total - 1 - first) // decim + 1
     out = np.empty(count, dtype=np.complex64)
+    half = ntaps // 2
+    view = signal.view(np.float32)
     for i in range(count):
-        pos = first + i * decim  # index in block of the newest input sample of this output
+        newest = nhist + first + i * decim  # index in signal of the newest input sample of this output
+        oldest = newest - nhist
         acc_re = np.float32(0.0)
         acc_im = np.float32(0.0)
-        for k in range(ntaps):
-            j = pos - k
-            if j >= 0:
-                v = block[j]
-            else:
-                v = history[nhist + j]
+        for k in range(half):
             t = taps[k]
-            acc_re += t * v.real
-            acc_im += t * v.imag
+            a = 2 * (newest - k)
+            b = 2 * (oldest + k)
+            acc_re += t * (view[a] + view[b])
+            acc_im += t * (view[a + 1] + view[b + 1])
+        if ntaps & 1:
+            c = 2 * (newest - half)
+            acc_re += taps[half] * view[c]
+            acc_im += taps[half] * view[c + 1]
         out[i] = complex(acc_re, acc_im)
     return out
 
@@ -100,7 +102,7 @@ class ChannelFilter:
             phase0 = math.fmod(step * self.samples_in, 2.0 * math.pi)
             block = mix(block, step, phase0)
         first = self._next_output - self.samples_in
-        out = fir_decimate(self.history, block, self.taps, self.decim, first)
+        out = fir_decimate(np.concatenate((self.history, block)), self.taps, self.decim, first)
         self._next_output += len(out) * self.decim
         self.samples_in += len(block)
         keep = len(self.history)
