@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from sdr_wmbus.decoder import TelegramDecoder
-from sdr_wmbus.security.keys import KeyStore
-
-
-def decode_hex(hex_text: str, key: str | None = None, already_decrypted: bool = False) -> dict:
-    keys = KeyStore(default_key=bytes.fromhex(key)) if key else KeyStore()
-    return TelegramDecoder(keys).decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
-
-
-def shortened(hex_text: str, drop: int) -> str:
-    """The frame without its last ``drop`` bytes, L field fixed so that only the payload is short."""
-    frame = bytes.fromhex(hex_text)[:-drop]
-    return (bytes([len(frame) - 1]) + frame[1:]).hex()
-
+from .helpers import decode_hex, shortened
 
 CI_A0_SEAL_BROKEN = "19440186313737370408A0A1000059001C270100322DE413B415"
 CI_B6_SEAL_INTACT = "25441486323737370408B60AFFFFF5450186F41B9D58A0A100007809000000001F2D6416C819"

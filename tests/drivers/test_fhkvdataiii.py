@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from sdr_wmbus.decoder import TelegramDecoder
-from sdr_wmbus.security.keys import KeyStore
-
-
-def decode_hex(hex_text: str, key: str | None = None, already_decrypted: bool = False) -> dict:
-    keys = KeyStore(default_key=bytes.fromhex(key)) if key else KeyStore()
-    return TelegramDecoder(keys).decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
-
-
-def shortened(hex_text: str, drop: int) -> str:
-    """The frame without its last ``drop`` bytes, L field fixed so that only the payload is short."""
-    frame = bytes.fromhex(hex_text)[:-drop]
-    return (bytes([len(frame) - 1]) + frame[1:]).hex()
-
+from .helpers import decode_hex, shortened
 
 LAYOUT_0F = (
-    "33446850341211119480A20F9F292D005024040011BD0838090400000007000000000000000000000000000100000000"
-    "0003140E"
+    "33446850341211119480A20F9F292D005024040011BD08380904000000070000000000000000000000000001000000000003140E"
 )
 LAYOUT_01 = (
-    "32446850059605416980A0019F334805400CFE029808B1080000000000060F4F3467AEA9A88D7B8D503E000000000000"
-    "000000"
+    "32446850059605416980A0019F334805400CFE029808B1080000000000060F4F3467AEA9A88D7B8D503E000000000000000000"
 )
 
 

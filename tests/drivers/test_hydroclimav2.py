@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from sdr_wmbus.decoder import TelegramDecoder
 
+from .helpers import shortened
+
 
 def decode_hex(hex_text: str, already_decrypted: bool = False) -> dict:
     return TelegramDecoder().decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
-
-
-def shortened(hex_text: str, drop: int) -> str:
-    """The frame without its last ``drop`` bytes, L field fixed so that only the payload is short."""
-    frame = bytes.fromhex(hex_text)[:-drop]
-    return (bytes([len(frame) - 1]) + frame[1:]).hex()
 
 
 # Frame 0x11 (version 0x85), ELL + mode 5, stored decrypted.

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from sdr_wmbus.decoder import TelegramDecoder
 
+from .helpers import shortened
+
 
 def decode_hex(hex_text: str, already_decrypted: bool = False) -> dict:
     return TelegramDecoder().decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
-
-
-def shortened(hex_text: str, drop: int) -> str:
-    """The frame without its last ``drop`` bytes, L field fixed so that only the payload is short."""
-    frame = bytes.fromhex(hex_text)[:-drop]
-    return (bytes([len(frame) - 1]) + frame[1:]).hex()
 
 
 FRAUD_ELL = "2444B4090155240317068C00487AC00000000C1335670000046D172EEA280F030000000000"
@@ -46,8 +42,23 @@ def test_monthly_totals_and_backflow() -> None:
     assert out["total_m3"] == 43.964
     assert out["contents"] == "BACKFLOW BATTERY_VOLTAGE MONTHLY_DATA"
     assert (out["voltage_v"], out["backflow_m3"]) == (3.05, 0.015)
-    months = [out[f"{m}_total_m3"] for m in ("January", "February", "March", "April", "May", "June", "July",
-                                                 "August", "September", "October", "November", "December")]
+    months = [
+        out[f"{m}_total_m3"]
+        for m in (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        )
+    ]
     assert months == [39.08, 40.32, 41.77, 43.09, 29.94, 30.96, 31.96, 33.02, 34.14, 35.37, 36.48, 37.82]
 
 

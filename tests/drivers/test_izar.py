@@ -33,8 +33,15 @@ CASES = [
     ("hex_text", "meter_id", "total", "last_month", "date", "battery", "period", "current", "previous"), CASES
 )
 def test_prios_values(
-    hex_text: str, meter_id: str, total: float, last_month: float, date: str, battery: float, period: int,
-    current: str, previous: str,
+    hex_text: str,
+    meter_id: str,
+    total: float,
+    last_month: float,
+    date: str,
+    battery: float,
+    period: int,
+    current: str,
+    previous: str,
 ) -> None:
     out = decode_hex(hex_text)
     assert "error" not in out, out

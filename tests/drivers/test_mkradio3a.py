@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from sdr_wmbus.decoder import TelegramDecoder
-from sdr_wmbus.security.keys import KeyStore
-
-
-def decode_hex(hex_text: str, key: str | None = None, already_decrypted: bool = False) -> dict:
-    keys = KeyStore(default_key=bytes.fromhex(key)) if key else KeyStore()
-    return TelegramDecoder(keys).decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
-
-
-def shortened(hex_text: str, drop: int) -> str:
-    """The frame without its last ``drop`` bytes, L field fixed so that only the payload is short."""
-    frame = bytes.fromhex(hex_text)[:-drop]
-    return (bytes([len(frame) - 1]) + frame[1:]).hex()
-
+from .helpers import decode_hex, shortened
 
 LEGACY = (
     "36446850420656625072A20C007C3110250000293400373A002E38000E15002F37003A39003835002F24003930001D25"
@@ -31,9 +18,18 @@ def test_total_target_and_monthly_history() -> None:
     assert out["target_date"] == "2024-11-28"
     months = {name: value for name, value in out.items() if name.startswith("last_")}
     assert months == {
-        "last_nov_m3": 9.3, "last_oct_m3": 11.3, "last_sep_m3": 10.2, "last_aug_m3": 3.5,
-        "last_jul_m3": 10.2, "last_jun_m3": 11.5, "last_may_m3": 10.9, "last_apr_m3": 8.3,
-        "last_mar_m3": 10.5, "last_feb_m3": 6.6, "last_jan_m3": 8.6, "last_dec_m3": 6.3,
+        "last_nov_m3": 9.3,
+        "last_oct_m3": 11.3,
+        "last_sep_m3": 10.2,
+        "last_aug_m3": 3.5,
+        "last_jul_m3": 10.2,
+        "last_jun_m3": 11.5,
+        "last_may_m3": 10.9,
+        "last_apr_m3": 8.3,
+        "last_mar_m3": 10.5,
+        "last_feb_m3": 6.6,
+        "last_jan_m3": 8.6,
+        "last_dec_m3": 6.3,
     }
 
 
