@@ -57,6 +57,17 @@ class Identity:
     def media(self) -> str:
         return device_type_name(self.device_type, self.manufacturer)
 
+    @classmethod
+    def from_long_header(cls, tpl: TransportHeader) -> Identity:
+        return cls(
+            tpl.id or "",
+            tpl.manufacturer or "",
+            tpl.version or 0,
+            tpl.device_type or 0,
+            tpl.m_wire or b"",
+            tpl.a_wire or b"",
+        )
+
 
 @dataclass
 class Telegram:
@@ -187,14 +198,7 @@ class TelegramDecoder:
         # Identity comes from the long TPL header; the primary address is only the bus address.
         tpl_view = body[2:]
         tpl = parse_tpl(tpl_view, 0)
-        identity = Identity(
-            tpl.id or "",
-            tpl.manufacturer or "",
-            tpl.version or 0,
-            tpl.device_type or 0,
-            tpl.m_wire or b"",
-            tpl.a_wire or b"",
-        )
+        identity = Identity.from_long_header(tpl)
         telegram = Telegram(frame=bytes(tpl_view), identity=identity)
         out["bus_address"] = body[1]
         self._decode_from(telegram, bytes(tpl_view), 0, already_decrypted, out)
@@ -259,14 +263,7 @@ class TelegramDecoder:
         tpl = parse_tpl(buf, pos)
         telegram.tpl = tpl
         if tpl.header == "long":
-            telegram.identity = Identity(
-                tpl.id or "",
-                tpl.manufacturer or "",
-                tpl.version or 0,
-                tpl.device_type or 0,
-                tpl.m_wire or b"",
-                tpl.a_wire or b"",
-            )
+            telegram.identity = Identity.from_long_header(tpl)
             self._header_fields(out, telegram.identity)
         if tpl.access_number is not None:
             out["access_number"] = tpl.access_number

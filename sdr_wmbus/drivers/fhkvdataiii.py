@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DecodeError
 from . import Driver, Match
+from .techem import checked_date, previous_billing_date, word
 
 if TYPE_CHECKING:
     from ..decoder import Telegram
@@ -30,28 +31,14 @@ if TYPE_CHECKING:
 TEMPERATURE_OFFSETS = {0x01: 9, 0x11: 9, 0x0F: 10}
 
 
-def _word(payload: bytes, offset: int) -> int:
-    return int.from_bytes(payload[offset : offset + 2], "little")
-
-
-def _date(year: int, month: int, day: int, what: str) -> date:
-    """A real calendar date, or DecodeError (a bad date means the payload is not what we think)."""
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise DecodeError(f"fhkvdataiii: invalid {what} {year:04d}-{month:02d}-{day:02d}") from None
-
-
 def billing_dates(payload: bytes) -> tuple[date, date]:
     """(previous billing date, current date) from the two packed date words."""
-    previous_raw = _word(payload, 1)
-    previous_year, previous_month = 2000 + (previous_raw >> 9), (previous_raw >> 5) & 0xF
-    previous = _date(previous_year, previous_month, previous_raw & 0x1F, "billing date")
-    current_raw = _word(payload, 5)
+    previous = previous_billing_date("fhkvdataiii", payload)
+    current_raw = word(payload, 5)
     month = (current_raw >> 9) & 0xF or 12
     day = (current_raw >> 4) & 0x1F or 1
     rolled_over = (month, day) <= (previous.month, previous.day)
-    return previous, _date(previous.year + rolled_over, month, day, "current date")
+    return previous, checked_date("fhkvdataiii", previous.year + rolled_over, month, day, "current date")
 
 
 def decode(telegram: Telegram) -> dict:
@@ -66,12 +53,12 @@ def decode(telegram: Telegram) -> dict:
         raise DecodeError(f"fhkvdataiii: payload is {len(payload)} bytes, {temperature_offset + 4} expected")
     previous_date, current_date = billing_dates(payload)
     return {
-        "current_hca": _word(payload, 7),
+        "current_hca": word(payload, 7),
         "current_date": current_date.isoformat(),
-        "previous_hca": _word(payload, 3),
+        "previous_hca": word(payload, 3),
         "previous_date": previous_date.isoformat(),
-        "temp_room_c": _word(payload, temperature_offset) / 100,
-        "temp_radiator_c": _word(payload, temperature_offset + 2) / 100,
+        "temp_room_c": word(payload, temperature_offset) / 100,
+        "temp_radiator_c": word(payload, temperature_offset + 2) / 100,
     }
 
 

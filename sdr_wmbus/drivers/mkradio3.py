@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DecodeError
 from . import Driver, Match
+from .techem import checked_date, previous_billing_date, word
 
 if TYPE_CHECKING:
     from ..decoder import Telegram
@@ -27,27 +28,13 @@ if TYPE_CHECKING:
 MIN_PAYLOAD_LENGTH = 9
 
 
-def _word(payload: bytes, offset: int) -> int:
-    return int.from_bytes(payload[offset : offset + 2], "little")
-
-
-def _date(year: int, month: int, day: int, what: str) -> date:
-    """A real calendar date, or DecodeError (a bad date means the payload is not what we think)."""
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise DecodeError(f"mkradio3: invalid {what} {year:04d}-{month:02d}-{day:02d}") from None
-
-
 def billing_dates(payload: bytes) -> tuple[date, date]:
     """(previous billing date, current date) from the two packed date words."""
-    previous_raw = _word(payload, 1)
-    previous_year, previous_month = 2000 + (previous_raw >> 9), (previous_raw >> 5) & 0xF
-    previous = _date(previous_year, previous_month, previous_raw & 0x1F, "billing date")
-    current_raw = _word(payload, 5)
+    previous = previous_billing_date("mkradio3", payload)
+    current_raw = word(payload, 5)
     month, day = (current_raw >> 9) & 0xF, (current_raw >> 4) & 0x1F
     rolled_over = (month, day) <= (previous.month, previous.day)
-    return previous, _date(previous.year + rolled_over, month, day, "current date")
+    return previous, checked_date("mkradio3", previous.year + rolled_over, month, day, "current date")
 
 
 def decode(telegram: Telegram) -> dict:
@@ -56,8 +43,8 @@ def decode(telegram: Telegram) -> dict:
     if len(payload) < MIN_PAYLOAD_LENGTH:
         raise DecodeError(f"mkradio3: payload is {len(payload)} bytes, too short")
     previous_date, current_date = billing_dates(payload)
-    previous_tenths = _word(payload, 3)
-    current_tenths = _word(payload, 7)
+    previous_tenths = word(payload, 3)
+    current_tenths = word(payload, 7)
     return {
         "total_m3": (previous_tenths + current_tenths) / 10,
         "target_m3": previous_tenths / 10,

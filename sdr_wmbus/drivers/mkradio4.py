@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DecodeError
 from . import Driver, Match
+from .techem import word
 
 if TYPE_CHECKING:
     from ..decoder import Telegram
@@ -25,17 +26,13 @@ if TYPE_CHECKING:
 MIN_PAYLOAD_LENGTH = 9
 
 
-def _word(payload: bytes, offset: int) -> int:
-    return int.from_bytes(payload[offset : offset + 2], "little")
-
-
 def decode(telegram: Telegram) -> dict:
     """Total and billing-date volume."""
     payload = telegram.payload
     if len(payload) < MIN_PAYLOAD_LENGTH:
         raise DecodeError(f"mkradio4: payload is {len(payload)} bytes, too short")
-    previous_tenths = _word(payload, 3)
-    current_tenths = _word(payload, 7)
+    previous_tenths = word(payload, 3)
+    current_tenths = word(payload, 7)
     return {
         "total_m3": (previous_tenths + current_tenths) / 10,
         "target_m3": previous_tenths / 10,

@@ -7,7 +7,7 @@ import pkgutil
 
 from . import Driver
 
-_SKIP = {"generic", "registry", "fields"}
+_SKIP = {"generic", "registry", "techem"}  # modules without a driver of their own
 
 
 def _discover() -> list[Driver]:
