@@ -52,6 +52,13 @@ _T_CODES = np.array(
 _ALTERNATING = np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0], dtype=np.float32)  # "010101"
 
 
+def _median(values: np.ndarray) -> float:
+    """Median of a dozen values (np.median's generality costs more than the sort)."""
+    ordered = np.sort(values)
+    half = len(ordered) // 2
+    return float(ordered[half]) if len(ordered) % 2 else 0.5 * float(ordered[half - 1] + ordered[half])
+
+
 @dataclass
 class ReceiverStats:
     candidates: int = 0
@@ -73,6 +80,7 @@ class T1C1Receiver:
         self.chip_width = max(1, round(self.sps))
         self.offsets, self.signs = pattern_taps(SEARCH_PATTERN, SEARCH_BITS, self.sps)
         self.peak_window = max(1, round(8 * self.sps))  # the preamble repeats every 2 chips
+        self.cluster_span = round(SEARCH_BITS * self.sps)
         self.lookahead = int(math.ceil((SEARCH_BITS + 12 * (MAX_FRAME_BYTES + 2)) * self.sps)) + 16
         self.stats = ReceiverStats()
         # Buffers of decimated samples; index 0 is absolute sample ``self.base``.
@@ -148,19 +156,35 @@ class T1C1Receiver:
         return np.concatenate((self.corr, rho))
 
     def _decode_ready(self, final: bool) -> list[Frame]:
+        """Demodulate candidates whose lookahead has arrived.
+
+        Peaks within one search-pattern length of each other see the same preamble and sync (a
+        weaker peak a dozen chips early is the pattern matched against the preamble): such a cluster
+        is tried strongest first, and a frame found ends it, so the weaker peaks cost nothing. The
+        weaker ones are still tried when the strongest fails.
+        """
         frames = []
         keep = []
-        for start in self.pending:
-            if start < self.busy_until:
+        tried: set[int] = set()
+        pending = self.pending
+        for index, start in enumerate(pending):
+            if start < self.busy_until or start in tried:
                 continue
-            if not final and start + self.lookahead > self.end:
+            if not final and start + self.cluster_span + self.lookahead > self.end:
                 keep.append(start)
                 continue
-            self.stats.candidates += 1
-            frame, end = self._demodulate(start)
-            if frame is not None:
-                frames.append(frame)
-                self.busy_until = end
+            cluster = [s for s in pending[index:] if s <= start + self.cluster_span and s not in tried]
+            cluster.sort(key=lambda s: (-float(self.corr[s - self.corr_base]), s))
+            for candidate in cluster:
+                if candidate < self.busy_until:
+                    continue
+                tried.add(candidate)
+                self.stats.candidates += 1
+                frame, end = self._demodulate(candidate)
+                if frame is not None:
+                    frames.append(frame)
+                    self.busy_until = end
+                    break
         self.pending = keep
         return frames
 
@@ -192,8 +216,8 @@ class T1C1Receiver:
         chip_values = ma[self.offsets]
         # Medians of the 'one' and 'zero' chips: one discriminator click (a 2*pi jump at low SNR) in a
         # chip would move a plain mean by 1/24 of a chip rate.
-        high = float(np.median(chip_values[self.signs > 0]))
-        low = float(np.median(chip_values[self.signs < 0]))
+        high = _median(chip_values[self.signs > 0])
+        low = _median(chip_values[self.signs < 0])
         center = 0.5 * (high + low)
         deviation = 0.5 * (high - low)
         if deviation <= 0:
