@@ -73,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
 
+    lis = sub.add_parser(
+        "listen",
+        help="receive live from an RTL-SDR stick or an rtl_tcp server and decode the telegrams",
+        description=(
+            "Receive mode T1 and C1 telegrams live from an RTL-SDR (--device) or an rtl_tcp server "
+            "(--rtl-tcp) and decode them: one JSON line per telegram, as replay prints them. Ctrl-C or "
+            "SIGTERM stops it cleanly."
+        ),
+    )
+    from .listen import add_listen_arguments
+
+    add_listen_arguments(lis)
+
     syn = sub.add_parser(
         "synth",
         help="write a synthetic T1/C1 IQ test signal",
@@ -165,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             from .commands import cmd_replay
 
             return cmd_replay(args)
+        if args.command == "listen":
+            from .listen import cmd_listen
+
+            return cmd_listen(args)
         if args.command == "synth":
             from .synth import run_synth
 

@@ -5,6 +5,7 @@ Kept in plain Python: the numba kernels live in dsp/, the per-frame work is smal
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
@@ -21,20 +22,50 @@ class RadioPipeline:
     """Stateful: feed IQ blocks, get decoded telegrams; identical frames close in time are reported once."""
 
     def __init__(self, rate: float, center: float, modes: str, decoder: TelegramDecoder) -> None:
+        self.rate, self.center, self.modes = rate, center, modes
         self.receiver = T1C1Receiver(rate, center, modes)
         self.decoder = decoder
         self.recent: OrderedDict[bytes, float] = OrderedDict()
         self.duplicates = 0
+        self.base_sample = 0  # stream position of the current receiver's first sample
+        self.samples = 0  # samples given to the current receiver
+        self.totals = {"frames_t1": 0, "frames_c1": 0, "crc_failures": 0, "candidates": 0}
 
     def process(self, block: np.ndarray) -> list[dict]:
+        self.samples += len(block)
         return self._decode(self.receiver.process(block))
 
     def flush(self) -> list[dict]:
         return self._decode(self.receiver.flush())
 
+    def gap(self, samples: int) -> list[dict]:
+        """The stream lost ``samples`` samples: finish what the receiver holds and start afresh after
+        the hole (a frame is never stitched across it); sample numbers and times go on counting."""
+        out = self.flush()
+        self._add_stats()
+        self.base_sample += self.samples + max(0, int(samples))
+        self.samples = 0
+        self.receiver = T1C1Receiver(self.rate, self.center, self.modes)
+        return out
+
+    def stats(self) -> dict[str, int]:
+        """Receiver counters over the whole stream (across gaps)."""
+        current = self.receiver.stats
+        return {name: total + getattr(current, name) for name, total in self.totals.items()}
+
+    def _add_stats(self) -> None:
+        for name in self.totals:
+            self.totals[name] += getattr(self.receiver.stats, name)
+
     def _decode(self, frames: Iterable[Frame]) -> list[dict]:
         out = []
         for frame in frames:
+            if self.base_sample and frame.sample is not None:
+                frame = dataclasses.replace(
+                    frame,
+                    sample=frame.sample + self.base_sample,
+                    time=(frame.sample + self.base_sample) / self.rate,
+                )
             now = frame.time or 0.0
             while self.recent and next(iter(self.recent.values())) < now - DUPLICATE_WINDOW_S:
                 self.recent.popitem(last=False)

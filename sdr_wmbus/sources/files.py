@@ -295,18 +295,25 @@ class IQFileWriter:
     """Writes complex chunks to a raw IQ file (cu8, cs8, cs16, cf32), stdout ('-') or SigMF.
 
     For ``fmt='sigmf'`` the path may end in .sigmf-meta, .sigmf-data or be the base name; the
-    metadata is written on open, so a recording cut short still has it, and the data is cf32_le.
+    metadata is written on open, so a recording cut short still has it, and the data is cf32_le
+    (or ``sigmf_data``, e.g. cu8 for a live RTL-SDR stream written with ``write_raw``).
     """
 
     def __init__(
-        self, path: str, fmt: str, rate: float, center: float | None = None, description: str | None = None
+        self,
+        path: str,
+        fmt: str,
+        rate: float,
+        center: float | None = None,
+        description: str | None = None,
+        sigmf_data: str = "cf32",
     ):
         fmt = fmt.lower()
         if fmt != "sigmf":
             fmt = _check_format(fmt)
         if not (math.isfinite(rate) and rate > 0):
             raise SourceError(f"sample rate {rate:g} Hz is not a positive number")
-        self.fmt = "cf32" if fmt == "sigmf" else fmt
+        self.fmt = _check_format(sigmf_data) if fmt == "sigmf" else fmt
         self.samples_written = 0
         self.meta_path: str | None = None
         if fmt == "sigmf":
@@ -339,6 +346,12 @@ class IQFileWriter:
                 raw = raw.astype("<i2", copy=False)
         self._stream.write(np.ascontiguousarray(raw).view(np.uint8))
         self.samples_written += iq.size
+
+    def write_raw(self, raw: bytes | np.ndarray) -> None:
+        """Append bytes already in this writer's sample format (a live cu8 stream, unconverted)."""
+        data = memoryview(np.ascontiguousarray(raw, dtype=np.uint8)).cast("B")
+        self._stream.write(data)
+        self.samples_written += len(data) // SAMPLE_BYTES[self.fmt]
 
     def close(self) -> None:
         if self._close_stream:
