@@ -258,6 +258,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from .cli import _load_keys
     from .decoder import TelegramDecoder
     from .drivers import driver_names
+    from .phy.receiver import T1C1Receiver
     from .pipeline import RadioPipeline
     from .sources import SourceError
 
@@ -282,6 +283,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
     outputs = [JsonLinesOutput(pretty=args.output_format == "pretty")]
+    # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
+    T1C1Receiver(rate, center, modes).process(cu8_to_complex64(np.full(1 << 16, 128, np.uint8)))
     try:
         source.start()
     except SourceError as exc:

@@ -201,7 +201,8 @@ class RtlTcpSource(LiveSource):
         try:
             while not self.stopping and sock is not None:
                 try:
-                    got = sock.recv_into(view[filled:])
+                    # MSG_WAITALL: one system call (and one GIL round trip) per block, not per packet
+                    got = sock.recv_into(view[filled:], 0, socket.MSG_WAITALL)
                 except TimeoutError:
                     return f"no data for {self.stall_s:g} s"
                 if got == 0:
