@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from . import __version__
 from .errors import ConfigError
 from .input_lines import parse_line
-from .outputs.jsonl import JsonLinesOutput
+from .outputs.fanout import Outputs, OutputUnavailable, add_output_arguments
 
 EXIT_OK = 0
 EXIT_NOTHING_DECODED = 1
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the encrypted part was already decrypted (as decoders print it in debug logs)",
     )
     dec.add_argument("--format", choices=("json", "pretty"), default="json", help="output format")
+    add_output_arguments(dec)
 
     rep = sub.add_parser(
         "replay",
@@ -72,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--driver", metavar="NAME", help="force a driver")
     rep.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    rep.add_argument(
+        "--raw-only",
+        action="store_true",
+        help="no decoding: raw frames for a central 'serve' (no keys needed)",
+    )
+    add_output_arguments(rep)
 
     lis = sub.add_parser(
         "listen",
@@ -85,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     from .listen import add_listen_arguments
 
     add_listen_arguments(lis)
+    add_output_arguments(lis)
+
+    srv = sub.add_parser(
+        "serve",
+        help="central decoder: decode the raw frames that receivers publish to MQTT, publish readings",
+        description=(
+            "Subscribe to <prefix>/raw/+ (frames published by 'listen --raw-only --mqtt'), decode them with "
+            "the meters file and publish readings on <prefix>/meter/<id>, with Home Assistant discovery. "
+            "Copies of one telegram heard by several receivers are published once, with the best RSSI and "
+            "the list of receivers. Several instances share the load with --share GROUP."
+        ),
+    )
+    from .serve import add_serve_arguments
+
+    add_serve_arguments(srv)
+    add_output_arguments(srv)
 
     syn = sub.add_parser(
         "synth",
@@ -148,18 +171,30 @@ def cmd_decode(args: argparse.Namespace) -> int:
                 f"known drivers: {', '.join(driver_names())}"
             )
     decoder = TelegramDecoder(keys, driver=args.driver)
-    output = JsonLinesOutput(pretty=args.format == "pretty")
+    try:
+        outputs = Outputs(args, pretty=args.format == "pretty", batch=True)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except OutputUnavailable as exc:
+        print(f"sdr-wmbus: error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DECODED
     decoded = total = 0
-    for line in _lines(args):
-        total += 1
-        parsed = parse_line(line)
-        if parsed.frame is None:
-            result = {"error": parsed.error}
-        else:
-            result = decoder.decode(parsed.frame, already_decrypted=args.already_decrypted)
-        if "error" not in result:
-            decoded += 1
-        output.write(result)
+    try:
+        for line in _lines(args):
+            total += 1
+            parsed = parse_line(line)
+            if parsed.frame is None:
+                result = {"error": parsed.error}
+            else:
+                result = decoder.decode(parsed.frame, already_decrypted=args.already_decrypted)
+            if "error" not in result:
+                decoded += 1
+            outputs.write(result)
+    finally:
+        problem = outputs.close()
+    if problem:
+        print(f"sdr-wmbus: error: {problem}", file=sys.stderr)
+        return EXIT_NOTHING_DECODED
     if total and not decoded:
         return EXIT_NOTHING_DECODED
     return EXIT_OK
@@ -182,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             from .listen import cmd_listen
 
             return cmd_listen(args)
+        if args.command == "serve":
+            from .serve import cmd_serve
+
+            return cmd_serve(args)
         if args.command == "synth":
             from .synth import run_synth
 

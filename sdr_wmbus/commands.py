@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from .errors import ConfigError
-from .outputs.jsonl import JsonLinesOutput
+from .outputs.fanout import Outputs, OutputUnavailable
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -91,10 +91,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     info = source.info
     center = info.center if info.center is not None else CENTER_T1_C1_HZ
     try:
-        pipeline = RadioPipeline(info.rate, center, modes, TelegramDecoder(keys, driver=args.driver))
-    except ValueError as exc:
+        decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
+        pipeline = RadioPipeline(info.rate, center, modes, decoder)
+        outputs = Outputs(args, pretty=args.output_format == "pretty", batch=True, raw_only=args.raw_only)
+    except (ValueError, ConfigError) as exc:
         return _fail(str(exc))
-    output = JsonLinesOutput(pretty=args.output_format == "pretty")
+    except OutputUnavailable as exc:
+        return _fail(str(exc), EXIT_ERROR)
     progress = Progress(source.total_samples)
     count = 0
     started = time.perf_counter()
@@ -103,19 +106,23 @@ def cmd_replay(args: argparse.Namespace) -> int:
         with source:
             for block in source.blocks():
                 for result in pipeline.process(block):
-                    output.write(result)
+                    outputs.receive(result)
                     count += 1
                 progress.update(source.samples_read)
             for result in pipeline.flush():
-                output.write(result)
+                outputs.receive(result)
                 count += 1
     except KeyboardInterrupt:
         progress.close()
+        outputs.close()
         return 130
     progress.close()
+    problem = outputs.close()
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     stats = pipeline.receiver.stats
+    if not args.quiet and outputs.filter.filtered:
+        print(f"sdr-wmbus: {outputs.filter.filtered} telegrams left out by --only/--ignore", file=sys.stderr)
     if not args.quiet:
         seconds = source.samples_read / info.rate
         print(
@@ -126,6 +133,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             f"{pipeline.duplicates} duplicates",
             file=sys.stderr,
         )
+    if problem:
+        return _fail(problem, EXIT_ERROR)
     if source.stray_bytes:
         return _fail(
             f"{info.path}: truncated IQ file: {source.stray_bytes} bytes at the end do not make a whole "

@@ -22,7 +22,7 @@ import numpy as np
 from .commands import EXIT_ERROR, EXIT_OK, _fail, _modes, _number
 from .dsp.convert import cu8_to_complex64
 from .errors import ConfigError
-from .outputs.jsonl import JsonLinesOutput
+from .outputs.fanout import Outputs
 from .tables.phy import CENTER_T1_C1_HZ
 
 log = logging.getLogger("sdr_wmbus.listen")
@@ -52,6 +52,11 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
     keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
     parser.add_argument("--driver", metavar="NAME", help="force a driver")
+    parser.add_argument(
+        "--raw-only",
+        action="store_true",
+        help="no decoding, no keys: raw frames with radio metadata (to MQTT for a central 'serve')",
+    )
     parser.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
     parser.add_argument(
         "--save-iq",
@@ -191,8 +196,10 @@ class Listener:
                     "gap in the signal: %.1f s (%d samples) lost: %s", item.seconds, item.samples, item.reason
                 )
                 self._emit(self.pipeline.gap(item.samples))
-            if self.verbose and time.monotonic() >= next_stats:
-                self.print_stats()
+            if time.monotonic() >= next_stats:
+                if self.verbose:
+                    self.print_stats()
+                self.outputs.status(self.status())
                 next_stats = time.monotonic() + self.stats_interval
         self._emit(self.pipeline.flush())
 
@@ -202,8 +209,7 @@ class Listener:
             offset = result.get("freq_offset_hz")
             if "id" in result and offset is not None:
                 self.ppm.add(str(result["id"]), float(offset))
-            for output in self.outputs:
-                output.write(result)
+            self.outputs.receive(result)
         if results and self.auto_ppm:
             wanted = self.ppm.correction()
             if wanted is not None:
@@ -214,6 +220,24 @@ class Listener:
                 )
                 self.ppm.applied = wanted
                 self.source.set_ppm(wanted)
+
+    def status(self) -> dict:
+        """Receiver status for MQTT (retained on <prefix>/receiver/<name>/status)."""
+        src = self.source.stats
+        estimate = self.ppm.estimate()
+        return {
+            "source": self.source.describe(),
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "samples": src.samples,
+            "telegrams": self.telegrams,
+            **self.pipeline.stats(),
+            "duplicates": self.pipeline.duplicates,
+            "dropped_blocks": src.dropped_blocks,
+            "gaps": src.gaps,
+            "reconnects": src.reconnects,
+            "ppm_estimate": None if estimate is None else round(estimate, 1),
+            "ppm_applied": self.ppm.applied,
+        }
 
     def summary(self) -> str:
         wall = time.monotonic() - self.started
@@ -278,16 +302,18 @@ def cmd_listen(args: argparse.Namespace) -> int:
         if args.stats_interval <= 0:
             raise ConfigError("--stats-interval must be positive")
         keys = _load_keys(args)
-        pipeline = RadioPipeline(rate, center, modes, TelegramDecoder(keys, driver=args.driver))
+        decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
+        pipeline = RadioPipeline(rate, center, modes, decoder)
         source = _open_source(args, rate, center, gain, ppm)
+        outputs = Outputs(args, pretty=args.output_format == "pretty", raw_only=args.raw_only)
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
-    outputs = [JsonLinesOutput(pretty=args.output_format == "pretty")]
     # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
     T1C1Receiver(rate, center, modes).process(cu8_to_complex64(np.full(1 << 16, 128, np.uint8)))
     try:
         source.start()
     except SourceError as exc:
+        outputs.close()
         return _fail(str(exc), EXIT_ERROR)
     recording = None
     try:
@@ -295,6 +321,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
             recording = _open_recording(args.save_iq, rate, center)
     except SourceError as exc:
         source.close()
+        outputs.close()
         return _fail(str(exc), EXIT_ERROR)
     log.info("listening on %s at %.6g MHz, %.6g Msps", source.describe(), center / 1e6, rate / 1e6)
 
@@ -311,8 +338,16 @@ def cmd_listen(args: argparse.Namespace) -> int:
         source.close()
         if recording is not None:
             recording.close()
+        outputs.status(listener.status())
+        problem = outputs.close()
     if not args.quiet:
         print(f"sdr-wmbus: {listener.summary()}", file=sys.stderr)
+        if outputs.filter.filtered:
+            print(
+                f"sdr-wmbus: {outputs.filter.filtered} telegrams left out by --only/--ignore", file=sys.stderr
+            )
     if source.error:
         return _fail(f"{source.describe()}: {source.error}", EXIT_ERROR)
+    if problem:
+        return _fail(problem, EXIT_ERROR)
     return EXIT_OK

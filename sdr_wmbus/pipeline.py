@@ -6,13 +6,16 @@ Kept in plain Python: the numba kernels live in dsp/, the per-frame work is smal
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from .decoder import TelegramDecoder
+from .errors import DecodeError
 from .frame import Frame
+from .link.dll import parse_link_header
 from .phy.receiver import T1C1Receiver
 
 DUPLICATE_WINDOW_S = 2.0  # the same bytes again within this time is the same telegram heard twice
@@ -21,7 +24,9 @@ DUPLICATE_WINDOW_S = 2.0  # the same bytes again within this time is the same te
 class RadioPipeline:
     """Stateful: feed IQ blocks, get decoded telegrams; identical frames close in time are reported once."""
 
-    def __init__(self, rate: float, center: float, modes: str, decoder: TelegramDecoder) -> None:
+    def __init__(self, rate: float, center: float, modes: str, decoder: TelegramDecoder | None) -> None:
+        """``decoder=None``: no telegram stack (a receiver that holds no keys): each frame becomes its
+        raw record, hex plus radio metadata and the link-layer id, for a central decoder."""
         self.rate, self.center, self.modes = rate, center, modes
         self.receiver = T1C1Receiver(rate, center, modes)
         self.decoder = decoder
@@ -73,7 +78,7 @@ class RadioPipeline:
                 self.duplicates += 1
                 continue
             self.recent[frame.data] = now
-            result = self.decoder.decode(frame)
+            result = self.decoder.decode(frame) if self.decoder is not None else raw_frame_record(frame)
             result["time_s"] = round(now, 6)
             out.append(result)
         return out
@@ -82,3 +87,18 @@ class RadioPipeline:
         for block in blocks:
             yield from self.process(block)
         yield from self.flush()
+
+
+def raw_frame_record(frame: Frame) -> dict:
+    """Hex and radio metadata of a frame, with the link layer's meter id and manufacturer (for filters)."""
+    record: dict = {}
+    try:
+        header = parse_link_header(frame.data)
+        record["id"] = header.id
+        record["manufacturer"] = header.manufacturer
+    except DecodeError:
+        pass
+    record["raw"] = frame.data.hex()
+    record.update(frame.radio_fields())
+    record["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return record

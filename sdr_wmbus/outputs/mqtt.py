@@ -1,0 +1,474 @@
+"""MQTT output: readings, raw frames, receiver status and Home Assistant discovery over paho-mqtt 2.x.
+
+Topics (``prefix`` defaults to ``wmbus``):
+
+* ``<prefix>/meter/<id>``: one decoded telegram as JSON (QoS 1)
+* ``<prefix>/error/<id>``: a telegram that could not be decoded (``unknown`` when the id is not known)
+* ``<prefix>/raw/<receiver>``: raw frames with radio metadata, as given by the caller
+* ``<prefix>/receiver/<receiver>/status``: retained ``{"state": "online", ...}``; ``{"state": "offline"}`` on
+  close and, as the last will, when the process dies or the link drops
+* ``homeassistant/sensor/wmbus_<id>/<field>/config``: retained discovery configs, sent before a meter's
+  first reading
+
+Nothing is lost silently: messages wait in a bounded queue of our own and are handed to paho only while
+connected, at most ``max_inflight`` at a time. A message handed over stays paho's until the broker confirms
+it (paho resends it after a reconnect), so memory is bounded by ``queue_size + max_inflight`` even during a
+long outage. When the queue is full the oldest message is dropped, counted in ``dropped`` and logged.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import secrets
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+
+from ..errors import ConfigError
+from .homeassistant import DiscoveryTracker
+from .jsonl import to_json
+
+log = logging.getLogger("sdr_wmbus.mqtt")
+
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+DROP_WARNING_INTERVAL_S = 10.0
+OFFLINE = {"state": "offline"}
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    """Where and as whom to connect; ``repr`` and :meth:`redacted` never show the password."""
+
+    scheme: str  # "mqtt" or "mqtts" (TLS)
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "mqtts"
+
+    def redacted(self) -> str:
+        """The URL for messages and logs, with the password replaced by ``***``."""
+        user = ""
+        if self.username is not None:
+            user = self.username + (":***" if self.password is not None else "") + "@"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{user}{host}:{self.port}"
+
+    def address(self) -> str:
+        """host:port, for one-line messages."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_mqtt_url(url: str) -> MqttSettings:
+    """``mqtt[s]://[user[:password]@]host[:port]`` -> settings; ConfigError (never echoing the password)."""
+    text = url.strip()
+    if "://" not in text:
+        raise ConfigError("MQTT URL must look like mqtt://[user:password@]host[:port] (or mqtts:// for TLS)")
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ConfigError(f"MQTT URL scheme must be mqtt:// or mqtts://, not {scheme[:20]!r}")
+    parts = urlsplit(text)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(
+            "MQTT URL must not have a path, query or fragment (percent-encode '/', '?' and '#' in a password)"
+        )
+    host_port = parts.netloc.rpartition("@")[2]
+    host = parts.hostname or ""
+    if not host:
+        raise ConfigError("MQTT URL has no host name")
+    try:
+        port = parts.port
+    except ValueError:
+        raw = host_port.rpartition(":")[2] if not host_port.endswith("]") else ""
+        raise ConfigError(f"MQTT URL has a bad port {raw[:20]!r} (must be 1-65535)") from None
+    if port is None:
+        if host_port.endswith(":"):
+            raise ConfigError("MQTT URL has an empty port")
+        port = DEFAULT_PORTS[scheme]
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"MQTT URL has a bad port {port} (must be 1-65535)")
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if password is not None and not username:
+        raise ConfigError("MQTT URL has a password but no user name")
+    return MqttSettings(scheme, host, port, username, password)
+
+
+def topic_level(text: object) -> str:
+    """A value made safe as one topic level: no '/', wildcards or NUL; 'unknown' when empty."""
+    cleaned = "".join("_" if c in "/+#\0" else c for c in str(text)).strip()
+    return cleaned or "unknown"
+
+
+@dataclass
+class _Message:
+    topic: str
+    payload: bytes
+    retain: bool = False
+    counted: bool = True  # counted in `published` (status messages are not)
+    discovery_for: str | None = None  # meter id of a discovery config (re-announce it if dropped)
+
+
+class MqttOutput:
+    """Publishes decoded telegrams to an MQTT broker, riding out broker outages without blocking the caller.
+
+    ``write``/``write_raw``/``status`` only queue and return; a sender thread hands messages to paho's
+    network thread (started with ``loop_start``), which connects, reconnects (1 s to 30 s back-off) and
+    resends what the broker had not confirmed. Call :meth:`close` at the end so that the offline status is
+    published and the queue drains; a process that dies instead leaves the last will (offline) behind.
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        prefix: str = "wmbus",
+        receiver: str | None = None,
+        queue_size: int = 10000,
+        discovery: bool = True,
+        client_id: str | None = None,
+        connect_timeout: float = 5.0,
+        *,
+        discovery_prefix: str = "homeassistant",
+        retain: bool = False,
+        ca_certs: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        insecure: bool = False,
+        keepalive: int = 60,
+        max_inflight: int = 20,
+        reconnect_delay: tuple[float, float] = (1.0, 30.0),
+    ) -> None:
+        prefix = prefix.strip().strip("/")
+        if not prefix or any(c in prefix for c in "+#\0"):
+            raise ConfigError(f"MQTT topic prefix {prefix!r} must be non-empty and free of '+' and '#'")
+        if queue_size < 1 or max_inflight < 1:
+            raise ConfigError("MQTT queue size and in-flight limit must be at least 1")
+        if not settings.tls and (ca_certs or certfile or keyfile or insecure):
+            raise ConfigError("MQTT TLS options need an mqtts:// URL")
+        self.settings = settings
+        self.prefix = prefix
+        self.receiver = topic_level(receiver if receiver is not None else socket.gethostname())
+        self.queue_size = queue_size
+        self.discovery = discovery
+        self.retain = retain
+        self.max_inflight = max_inflight
+        self.status_topic = f"{prefix}/receiver/{self.receiver}/status"
+        self.published = 0  # messages confirmed by the broker (readings, raw, errors, discovery)
+        self.dropped = 0  # messages dropped from a full queue
+
+        self._cond = threading.Condition()
+        self._queue: collections.deque[_Message] = collections.deque()
+        self._inflight: dict[int, _Message] = {}  # mid -> message handed to paho, not yet confirmed
+        self._early_acks: set[int] = set()  # confirmations that came before publish() returned
+        self._handing: _Message | None = None  # between the queue and paho
+        self._tracker = DiscoveryTracker(prefix, discovery_prefix)
+        self._status: dict = {"state": "online"}
+        self._status_due = False
+        self._connected = False
+        self._ever_connected = False
+        self._warned_down = False
+        self._refusals: set[str] = set()
+        self._closing = False
+        self._closed = False
+        self._stop_sender = False
+        self._last_drop_warning = -DROP_WARNING_INTERVAL_S
+
+        self._client = self._make_client(client_id, connect_timeout, ca_certs, certfile, keyfile, insecure)
+        self._client.reconnect_delay_set(*reconnect_delay)  # type: ignore[arg-type]
+        self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender", daemon=True)
+        self._sender.start()
+        self._connect(keepalive)
+
+    # --- setup ------------------------------------------------------------------------------------
+
+    def _make_client(
+        self,
+        client_id: str | None,
+        connect_timeout: float,
+        ca_certs: str | None,
+        certfile: str | None,
+        keyfile: str | None,
+        insecure: bool,
+    ) -> mqtt.Client:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"sdr-wmbus-{self.receiver[:32]}-{secrets.token_hex(3)}",
+            clean_session=True,
+        )
+        client.connect_timeout = connect_timeout
+        client.max_inflight_messages_set(self.max_inflight)
+        if self.settings.username is not None:
+            client.username_pw_set(self.settings.username, self.settings.password)
+        if self.settings.tls:
+            try:
+                client.tls_set(
+                    ca_certs=ca_certs,
+                    certfile=certfile,
+                    keyfile=keyfile,
+                    cert_reqs=ssl.CERT_NONE if insecure else ssl.CERT_REQUIRED,
+                )
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                raise ConfigError(f"MQTT TLS setup failed: {exc}") from None
+            if insecure:
+                client.tls_insecure_set(True)
+        client.will_set(self.status_topic, to_json(OFFLINE), qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_publish = self._on_publish
+        return client
+
+    last_error: str | None = None  # why the first connection attempt failed, for one-line messages
+
+    def _connect(self, keepalive: int) -> None:
+        """First attempt in the caller's thread (to log why it failed); paho's thread retries after that."""
+        host, port = self.settings.host, self.settings.port
+        try:
+            self._client.connect(host, port, keepalive)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            self.last_error = reason
+            log.warning("MQTT broker %s unreachable (%s), retrying", self.settings.address(), reason)
+            self._warned_down = True
+            self._client.connect_async(host, port, keepalive)
+        self._client.loop_start()
+
+    # --- public API ---------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        with self._cond:
+            return self._connected
+
+    @property
+    def pending(self) -> int:
+        """Messages (not counting status) queued or handed to paho but not yet confirmed by the broker."""
+        with self._cond:
+            return self._pending_locked()
+
+    @property
+    def in_flight(self) -> int:
+        """Messages (not counting status) handed to paho and not yet confirmed; paho resends them after a
+        reconnect."""
+        with self._cond:
+            return sum(m.counted for m in self._inflight.values())
+
+    def stats(self) -> dict[str, int]:
+        """Counters for a status message."""
+        with self._cond:
+            return {"published": self.published, "dropped": self.dropped, "pending": self._pending_locked()}
+
+    def wait_connected(self, timeout: float) -> bool:
+        """True once connected to the broker; False if that did not happen within ``timeout`` seconds."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._connected, timeout)
+
+    def write(self, obj: dict) -> None:
+        """Queue one decoded telegram (after its discovery configs on a meter's first telegram)."""
+        payload = to_json(obj).encode()
+        meter = topic_level(obj.get("id") or "unknown")
+        if "error" in obj:
+            self._enqueue([_Message(f"{self.prefix}/error/{meter}", payload)])
+            return
+        with self._cond:
+            self._check_open()
+            messages = []
+            if self.discovery and obj.get("id"):
+                for topic, config in self._tracker.new_messages(obj):
+                    body = to_json(config).encode()
+                    messages.append(_Message(topic, body, retain=True, discovery_for=str(obj["id"])))
+            messages.append(_Message(f"{self.prefix}/meter/{meter}", payload, retain=self.retain))
+            self._enqueue_locked(messages)
+
+    def write_raw(self, payload: dict) -> None:
+        """Queue one raw frame record (hex and radio metadata, built by the caller)."""
+        self._enqueue([_Message(f"{self.prefix}/raw/{self.receiver}", to_json(payload).encode())])
+
+    def status(self, stats: dict) -> None:
+        """Publish retained ``{"state": "online", **stats}``; during an outage only the latest one waits."""
+        with self._cond:
+            self._check_open()
+            self._status = {"state": "online", **stats}
+            self._status_due = True
+            self._cond.notify_all()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued (up to ``timeout`` s), publish the offline status, disconnect cleanly."""
+        with self._cond:
+            if self._closed or self._closing:
+                return
+            self._closing = True
+            deadline = time.monotonic() + timeout
+            self._cond.wait_for(lambda: self._pending_locked() == 0, timeout)
+            left = self._pending_locked()
+            self._status = dict(OFFLINE)
+            self._status_due = True
+            self._cond.notify_all()
+            # The offline status gets a moment of its own even when draining used up the timeout.
+            grace = max(deadline - time.monotonic(), 1.0) if self._connected else 0.0
+            self._cond.wait_for(lambda: not self._status_pending_locked(), grace)
+            self._stop_sender = True
+            self._cond.notify_all()
+        self._sender.join(timeout=2.0)
+        self._client.disconnect()
+        self._client.loop_stop()
+        with self._cond:
+            self._closed = True
+            self._connected = False
+        if left:
+            log.warning("MQTT: %d message(s) not delivered to %s at exit", left, self.settings.address())
+        if self.dropped:
+            log.warning("MQTT: %d message(s) were dropped from the full queue", self.dropped)
+
+    def __enter__(self) -> MqttOutput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- queue ------------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closing or self._closed:
+            raise RuntimeError("MQTT output is closed")
+
+    def _pending_locked(self) -> int:
+        handing = self._handing is not None and self._handing.counted
+        return len(self._queue) + sum(m.counted for m in self._inflight.values()) + handing
+
+    def _status_pending_locked(self) -> bool:
+        if self._status_due or (self._handing is not None and not self._handing.counted):
+            return True
+        return any(not m.counted for m in self._inflight.values())
+
+    def _enqueue(self, messages: list[_Message]) -> None:
+        with self._cond:
+            self._check_open()
+            self._enqueue_locked(messages)
+
+    def _enqueue_locked(self, messages: list[_Message]) -> None:
+        for message in messages:
+            if len(self._queue) >= self.queue_size:
+                self._drop_oldest_locked()
+            self._queue.append(message)
+        self._cond.notify_all()
+
+    def _drop_oldest_locked(self) -> None:
+        old = self._queue.popleft()
+        self.dropped += 1
+        if old.discovery_for is not None:
+            self._tracker.forget(old.discovery_for)
+        now = time.monotonic()
+        if now - self._last_drop_warning >= DROP_WARNING_INTERVAL_S:
+            self._last_drop_warning = now
+            log.warning(
+                "MQTT queue full (%d messages, broker %s): dropping the oldest, %d dropped so far",
+                self.queue_size,
+                self.settings.address(),
+                self.dropped,
+            )
+
+    def _send_loop(self) -> None:
+        """The one thread that calls publish(): it never holds our lock while inside paho (paho calls
+        on_publish with its own lock held, so holding ours around publish() could deadlock)."""
+        while True:
+            with self._cond:
+                self._cond.wait_for(self._can_send_locked)
+                if self._stop_sender:
+                    return
+                if self._status_due:
+                    self._status_due = False
+                    message = _Message(self.status_topic, to_json(self._status).encode(), True, counted=False)
+                else:
+                    message = self._queue.popleft()
+                self._handing = message
+            try:
+                info = self._client.publish(message.topic, message.payload, qos=1, retain=message.retain)
+            except (ValueError, TypeError) as exc:  # a topic or payload paho refuses: not worth a retry
+                log.error("MQTT: cannot publish to %s: %s", message.topic, exc)
+                with self._cond:
+                    self._handing = None
+                    self.dropped += message.counted
+                    self._cond.notify_all()
+                continue
+            with self._cond:
+                self._handing = None
+                # MQTT_ERR_NO_CONN still leaves the message with paho, which sends it after reconnecting.
+                if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                    log.error(
+                        "MQTT: paho refused a message for %s (%s)", message.topic, mqtt.error_string(info.rc)
+                    )
+                    self.dropped += message.counted
+                elif info.mid in self._early_acks:
+                    self._early_acks.discard(info.mid)
+                    self.published += message.counted
+                else:
+                    self._inflight[info.mid] = message
+                self._cond.notify_all()
+
+    def _can_send_locked(self) -> bool:
+        if self._stop_sender:
+            return True
+        if not self._connected or len(self._inflight) >= self.max_inflight:
+            return False
+        return self._status_due or bool(self._queue)
+
+    # --- paho callbacks (network thread) ----------------------------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
+    ) -> None:
+        if getattr(reason, "is_failure", False):
+            text = str(reason)
+            if text not in self._refusals:  # log each reason once, not on every retry
+                self._refusals.add(text)
+                log.error("MQTT broker %s refused the connection: %s", self.settings.address(), text)
+            return
+        with self._cond:
+            self._connected = True
+            if self._ever_connected:
+                self._tracker.reset()  # the broker may have restarted without its retained configs
+            self._ever_connected = True
+            self._warned_down = False
+            self._refusals.clear()
+            self._status_due = True  # the latest status (online, or offline while closing)
+            self._cond.notify_all()
+        log.info("MQTT connected to %s", self.settings.redacted())
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
+    ) -> None:
+        with self._cond:
+            was_connected = self._connected
+            self._connected = False
+            closing = self._closing
+            self._cond.notify_all()
+        if was_connected and not closing:
+            log.warning("MQTT connection to %s lost (%s), reconnecting", self.settings.address(), reason)
+            self._warned_down = True
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        if not self._warned_down:
+            self._warned_down = True
+            log.warning("MQTT broker %s unreachable, retrying", self.settings.address())
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: object, mid: int, reason: object, props: object
+    ) -> None:
+        with self._cond:
+            message = self._inflight.pop(mid, None)
+            if message is None:
+                self._early_acks.add(mid)
+            else:
+                self.published += message.counted
+            self._cond.notify_all()

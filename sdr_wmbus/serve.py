@@ -1,0 +1,363 @@
+"""``sdr-wmbus serve``: the central decoder of a fleet of receivers that hold no keys.
+
+Receivers (``sdr-wmbus listen --raw-only --mqtt URL``) publish every frame they hear, with its radio
+metadata, on ``<prefix>/raw/<receiver>``. ``serve`` subscribes to them, decrypts and decodes with the
+meters file, and publishes readings on ``<prefix>/meter/<id>`` (plus Home Assistant discovery), as a
+receiver with keys would.
+
+One telegram heard by several receivers arrives several times. Copies are grouped by their bytes for
+``--dedup-window`` seconds after the first; then the telegram is decoded once and published once, with
+the best RSSI, the receiver that heard it best and the list of all receivers that heard it.
+
+Several ``serve`` instances can share the load with ``--share GROUP``: they subscribe to the raw frames
+through the MQTT shared subscription ``$share/GROUP/<prefix>/raw/+``, so the broker hands each frame to
+one of them. Copies of one telegram may then land on different instances, so every instance also
+announces each copy it gets on ``<prefix>/dedup/<fingerprint>`` (which all instances subscribe to, not
+shared): when the window closes, among the instances that got a copy, the one whose name sorts first
+publishes the reading, with every receiver the others announced, and the others stay silent; it then
+announces that it did, so a copy that comes late to another instance is not published again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+
+from .commands import EXIT_ERROR, EXIT_OK, _fail
+from .errors import ConfigError
+from .frame import Frame
+from .outputs.fanout import Outputs
+
+log = logging.getLogger("sdr_wmbus.serve")
+
+# Copies of a telegram already published are recognised for the window plus this long: copies from
+# several receivers arrive within network delays, while a meter may send identical bytes again later.
+DONE_MEMORY_S = 2.0
+STATUS_INTERVAL_S = 60.0
+BAD_INPUT_LOG_INTERVAL_S = 10.0
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
+    keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
+    parser.add_argument("--driver", metavar="NAME", help="force a driver")
+    parser.add_argument(
+        "--share",
+        metavar="GROUP",
+        help="share the raw frames with other serve instances of this group (MQTT shared subscription)",
+    )
+    parser.add_argument(
+        "--dedup-window",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds to gather copies of one telegram from several receivers (default 1)",
+    )
+    parser.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more messages on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr at the end")
+
+
+def fingerprint(raw_hex: str) -> str:
+    return hashlib.sha1(raw_hex.encode()).hexdigest()[:20]
+
+
+@dataclass
+class Copies:
+    """The copies of one telegram gathered so far."""
+
+    record: dict  # the first copy's raw record (the frame and its radio metadata)
+    first_seen: float
+    heard: dict[str, float | None] = field(default_factory=dict)  # receiver -> best RSSI
+    claimants: set[str] = field(default_factory=set)  # serve instances that got a copy
+
+    def add(self, receiver: str, rssi: float | None) -> None:
+        old = self.heard.get(receiver)
+        if receiver not in self.heard or (rssi is not None and (old is None or rssi > old)):
+            self.heard[receiver] = rssi
+
+    def best(self) -> tuple[str, float | None]:
+        ranked = sorted(self.heard.items(), key=lambda item: (item[1] is None, -(item[1] or 0.0), item[0]))
+        return ranked[0]
+
+
+class CentralDecoder:
+    """Groups raw copies, decides who publishes, decodes once and hands readings to the outputs."""
+
+    def __init__(self, decoder, outputs: Outputs, name: str, window_s: float, shared: bool) -> None:
+        self.decoder = decoder
+        self.outputs = outputs
+        self.name = name
+        self.window_s = window_s
+        self.shared = shared
+        self.pending: dict[str, Copies] = {}
+        self.notes: dict[str, list[tuple[str, str, float | None, float]]] = {}  # fp -> notes before a copy
+        self.done: dict[str, float] = {}  # fp -> when published (or left to another instance)
+        self.announce = None  # callable(fp, note) set by the MQTT side in shared mode
+        self.counts = {"raw": 0, "readings": 0, "copies_merged": 0, "left_to_others": 0, "bad_input": 0}
+        self._last_bad_log = 0.0
+
+    # ------------------------------------------------------------------ inputs
+    def raw(self, payload: bytes, now: float) -> None:
+        """One raw frame record from a receiver."""
+        self.counts["raw"] += 1
+        try:
+            record = json.loads(payload)
+            raw_hex = str(record["raw"]).lower()
+            bytes.fromhex(raw_hex)
+            receiver = str(record.get("receiver") or "unknown")
+            rssi = record.get("rssi_dbfs")
+            rssi = float(rssi) if rssi is not None else None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            self._bad(f"not a raw frame record ({type(exc).__name__}: {str(exc)[:80]})")
+            return
+        fp = fingerprint(raw_hex)
+        if fp in self.done:
+            self.counts["copies_merged"] += 1
+            return
+        copies = self.pending.get(fp)
+        if copies is None:
+            copies = self.pending[fp] = Copies(record, now)
+            for instance, note_receiver, note_rssi, _ in self.notes.pop(fp, []):
+                copies.claimants.add(instance)
+                copies.add(note_receiver, note_rssi)
+        else:
+            self.counts["copies_merged"] += 1
+        copies.claimants.add(self.name)
+        copies.add(receiver, rssi)
+        if self.shared and self.announce is not None:
+            self.announce(fp, {"instance": self.name, "receiver": receiver, "rssi_dbfs": rssi})
+
+    def note(self, fp: str, payload: bytes, now: float) -> None:
+        """Another instance's announcement of a copy it got (shared mode)."""
+        try:
+            note = json.loads(payload)
+            instance = str(note["instance"])
+            receiver = str(note.get("receiver") or "unknown")
+            rssi = note.get("rssi_dbfs")
+            rssi = float(rssi) if rssi is not None else None
+        except (ValueError, KeyError, TypeError):
+            self._bad("not a dedup note")
+            return
+        if instance == self.name or fp in self.done:
+            return
+        if note.get("done"):  # another instance published it: later copies here are duplicates
+            if self.pending.pop(fp, None) is not None:
+                self.counts["left_to_others"] += 1
+            self.notes.pop(fp, None)
+            self.done[fp] = now
+            return
+        copies = self.pending.get(fp)
+        if copies is None:
+            self.notes.setdefault(fp, []).append((instance, receiver, rssi, now))
+        else:
+            copies.claimants.add(instance)
+            copies.add(receiver, rssi)
+
+    # ------------------------------------------------------------------ decisions
+    def expire(self, now: float, final: bool = False) -> None:
+        """Publish (or leave to another instance) every group whose window has closed."""
+        for fp in [fp for fp, c in self.pending.items() if final or now - c.first_seen >= self.window_s]:
+            copies = self.pending.pop(fp)
+            self.done[fp] = now
+            if min(copies.claimants) != self.name:
+                self.counts["left_to_others"] += 1
+                continue
+            self._publish(copies)
+            if self.shared and self.announce is not None:
+                self.announce(fp, {"instance": self.name, "done": True})
+        horizon = now - self.window_s - DONE_MEMORY_S
+        for fp in [fp for fp, t in self.done.items() if t < horizon]:
+            del self.done[fp]
+        for fp in [fp for fp, notes in self.notes.items() if notes[-1][3] < horizon]:
+            del self.notes[fp]
+
+    def _publish(self, copies: Copies) -> None:
+        record = copies.record
+        receiver, rssi = copies.best()
+        frame = Frame(
+            data=bytes.fromhex(str(record["raw"])),
+            mode=str(record.get("mode") or ""),
+            frame_format=str(record.get("frame_format") or ""),
+            rssi_dbfs=rssi,
+            snr_db=record.get("snr_db"),
+            freq_offset_hz=record.get("freq_offset_hz"),
+        )
+        result = self.decoder.decode(frame)
+        result["receiver"] = receiver
+        result["receivers"] = sorted(copies.heard)
+        if record.get("timestamp"):
+            result["heard_at"] = record["timestamp"]
+        self.counts["readings"] += 1
+        self.outputs.write(result)
+
+    def _bad(self, reason: str) -> None:
+        self.counts["bad_input"] += 1
+        now = time.monotonic()
+        if now - self._last_bad_log >= BAD_INPUT_LOG_INTERVAL_S:
+            self._last_bad_log = now
+            log.warning("ignored a message: %s (%d so far)", reason, self.counts["bad_input"])
+
+
+class RawSubscriber:
+    """paho client that feeds the raw frames (and dedup notes) into a queue for the main thread."""
+
+    def __init__(self, args: argparse.Namespace, settings, name: str, shared: bool) -> None:
+        self.prefix = args.mqtt_prefix
+        self.raw_topic = f"{self.prefix}/raw/+"
+        self.subscription = f"$share/{args.share}/{self.raw_topic}" if shared else self.raw_topic
+        self.note_prefix = f"{self.prefix}/dedup/"
+        self.shared = shared
+        self.inbox: queue.Queue = queue.Queue()
+        self.connected = threading.Event()
+        # A persistent session: while serve restarts, the broker keeps the frames for it.
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"sdr-wmbus-serve-{name}",
+            clean_session=False,
+        )
+        if settings.username is not None:
+            self.client.username_pw_set(settings.username, settings.password)
+        if settings.tls:
+            self.client.tls_set(ca_certs=args.mqtt_ca, certfile=args.mqtt_cert, keyfile=args.mqtt_key)
+            if args.mqtt_insecure:
+                self.client.tls_insecure_set(True)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self.settings = settings
+
+    def start(self, timeout: float) -> bool:
+        try:
+            self.client.connect(self.settings.host, self.settings.port, keepalive=60)
+        except OSError as exc:
+            log.warning(
+                "MQTT broker %s unreachable (%s), retrying", self.settings.address(), exc.strerror or exc
+            )
+            self.client.connect_async(self.settings.host, self.settings.port, keepalive=60)
+        self.client.loop_start()
+        return self.connected.wait(timeout)
+
+    def announce(self, fp: str, note: dict) -> None:
+        self.client.publish(self.note_prefix + fp, json.dumps(note, separators=(",", ":")), qos=1)
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("MQTT broker %s refused the connection: %s", self.settings.address(), reason_code)
+            return
+        client.subscribe(self.subscription, qos=1)
+        if self.shared:
+            client.subscribe(self.note_prefix + "+", qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self.connected.is_set() and reason_code != 0:
+            log.warning("lost the MQTT broker %s (%s), reconnecting", self.settings.address(), reason_code)
+        self.connected.clear()
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.inbox.put((message.topic, message.payload))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .cli import _load_keys
+    from .decoder import TelegramDecoder
+    from .drivers import driver_names
+    from .outputs.mqtt import parse_mqtt_url
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="sdr-wmbus: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.mqtt:
+        return _fail("serve needs --mqtt URL: it decodes the raw frames that receivers publish there")
+    if args.driver and args.driver not in driver_names():
+        return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
+    if not args.receiver_name:
+        args.receiver_name = f"serve-{socket.gethostname()}"
+    try:
+        if args.dedup_window < 0:
+            raise ConfigError("--dedup-window must not be negative")
+        if args.share is not None and not args.share.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError("--share: a group name of letters, digits, - and _")
+        settings = parse_mqtt_url(args.mqtt)
+        keys = _load_keys(args)
+        outputs = Outputs(args, pretty=args.output_format == "pretty")
+    except ConfigError as exc:
+        return _fail(str(exc))
+    name = outputs.receiver
+    shared = args.share is not None
+    central = CentralDecoder(
+        TelegramDecoder(keys, driver=args.driver), outputs, name, args.dedup_window, shared
+    )
+    subscriber = RawSubscriber(args, settings, name, shared)
+    if shared:
+        central.announce = subscriber.announce
+    stopping = threading.Event()
+
+    def stop(signum, frame) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if not subscriber.start(timeout=5.0):
+        print(f"sdr-wmbus: MQTT broker {settings.address()} not reachable yet: still trying", file=sys.stderr)
+    source = f"$share/{args.share}/" if shared else ""
+    log.info("serving: decoding %s%s/raw/+ as %s", source, args.mqtt_prefix, name)
+    started = time.monotonic()
+    next_status = started + STATUS_INTERVAL_S
+    try:
+        while not stopping.is_set():
+            try:
+                topic, payload = subscriber.inbox.get(timeout=0.05)
+            except queue.Empty:
+                topic = None
+            now = time.monotonic()
+            if topic is not None:
+                if topic.startswith(subscriber.note_prefix):
+                    central.note(topic[len(subscriber.note_prefix) :], payload, now)
+                else:
+                    central.raw(payload, now)
+            central.expire(now)
+            if now >= next_status:
+                outputs.status({"role": "serve", **central.counts})
+                next_status = now + STATUS_INTERVAL_S
+        subscriber.stop()
+        while not subscriber.inbox.empty():  # what arrived before the stop is still decoded
+            topic, payload = subscriber.inbox.get_nowait()
+            if not topic.startswith(subscriber.note_prefix):
+                central.raw(payload, time.monotonic())
+        central.expire(time.monotonic(), final=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        outputs.status({"role": "serve", **central.counts})
+        problem = outputs.close()
+    if not args.quiet:
+        counts = central.counts
+        print(
+            f"sdr-wmbus: served {time.monotonic() - started:.1f} s: {counts['raw']} raw frames, "
+            f"{counts['readings']} readings published, {counts['copies_merged']} copies merged, "
+            f"{counts['left_to_others']} left to other instances, {counts['bad_input']} bad messages",
+            file=sys.stderr,
+        )
+    if problem:
+        return _fail(problem, EXIT_ERROR)
+    return EXIT_OK
