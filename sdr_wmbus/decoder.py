@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .app.compact import expand_compact, format_signature, record_headers
@@ -38,6 +39,7 @@ from .tables.compact_formats import KNOWN_FORMATS
 from .tables.device_types import device_type_name
 from .tables.manufacturers import MANUFACTURER_NAMES, manufacturer_code
 
+MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
 FULL_CIS = {0x78, 0x7A, 0x72}
 
@@ -131,6 +133,9 @@ class TelegramDecoder:
         # Compact-frame formats by signature. The signature is a CRC over the DIF/VIF bytes and every
         # expansion is checked against the frame's full-frame CRC, so one table serves all meters.
         self.compact_formats: dict[int, bytes] = {}
+        # Full APLs not yet turned into formats, newest per meter: the record headers are extracted
+        # only when a compact frame needs a format we do not know (most receivers never see one).
+        self._unlearned: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         for headers_hex in KNOWN_FORMATS:
             headers = bytes.fromhex(headers_hex)
             self.compact_formats[format_signature(headers)] = headers
@@ -143,7 +148,9 @@ class TelegramDecoder:
         out: dict = {}
         telegram: Telegram | None = None
         try:
-            telegram = self._decode_layers(frame.data, already_decrypted, out)
+            # A frame from a receiver (mode known) is CRC-free by contract: no guessing whether CRCs
+            # are present (a CRC-free frame can end in bytes that happen to be a valid CRC).
+            telegram = self._decode_layers(frame.data, already_decrypted, out, crc_free=bool(frame.mode))
         except DecodeError as exc:
             out["error"] = str(exc)
         if telegram is not None:
@@ -168,11 +175,16 @@ class TelegramDecoder:
         return out
 
     # ------------------------------------------------------------------ layers
-    def _decode_layers(self, data: bytes, already_decrypted: bool, out: dict) -> Telegram:
+    def _decode_layers(
+        self, data: bytes, already_decrypted: bool, out: dict, crc_free: bool = False
+    ) -> Telegram:
         warnings: list[str] = []
         if is_wired_mbus_long_frame(data):
             return self._decode_wired(data, already_decrypted, out)
-        frame, crcs, ignored = normalize_frame(data)
+        if crc_free and len(data) >= 10 and len(data) == data[0] + 1:
+            frame, crcs, ignored = bytes(data), "none", 0
+        else:
+            frame, crcs, ignored = normalize_frame(data)
         if ignored:
             warnings.append(f"ignored {ignored} bytes after the end of the frame")
         dll = parse_link_header(frame)
@@ -360,12 +372,22 @@ class TelegramDecoder:
 
     # ------------------------------------------------------------------ compact frames
     def _learn_format(self, telegram: Telegram, apl: bytes) -> None:
-        try:
-            headers = record_headers(apl)
-        except DecodeError:
-            return
-        if headers:
-            self.compact_formats[format_signature(headers)] = headers
+        key = (telegram.identity.id, len(apl))  # a meter with two layouts keeps both
+        self._unlearned.pop(key, None)
+        self._unlearned[key] = bytes(apl)
+        while len(self._unlearned) > MAX_UNLEARNED_FORMATS:
+            self._unlearned.popitem(last=False)
+
+    def _learn_pending_formats(self) -> None:
+        """Turn the full frames seen since the last compact-frame miss into formats."""
+        while self._unlearned:
+            _, apl = self._unlearned.popitem(last=False)
+            try:
+                headers = record_headers(apl)
+            except DecodeError:
+                continue
+            if headers:
+                self.compact_formats[format_signature(headers)] = headers
 
     def _expand_compact(self, telegram: Telegram, apl: bytes) -> bytes:
         start = 2 if apl[:2] == b"\x2f\x2f" else 0
@@ -374,6 +396,9 @@ class TelegramDecoder:
         signature = apl[start] | (apl[start + 1] << 8)
         full_crc = apl[start + 2] | (apl[start + 3] << 8)
         headers = self.compact_formats.get(signature)
+        if headers is None and self._unlearned:
+            self._learn_pending_formats()
+            headers = self.compact_formats.get(signature)
         if headers is None:
             raise DecodeError(
                 f"compact frame with unknown format 0x{signature:04X}: "

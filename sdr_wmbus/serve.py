@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import logging
-import queue
 import signal
 import socket
 import sys
@@ -168,9 +167,15 @@ class CentralDecoder:
 
     # ------------------------------------------------------------------ decisions
     def expire(self, now: float, final: bool = False) -> None:
-        """Publish (or leave to another instance) every group whose window has closed."""
-        for fp in [fp for fp, c in self.pending.items() if final or now - c.first_seen >= self.window_s]:
-            copies = self.pending.pop(fp)
+        """Publish (or leave to another instance) every group whose window has closed.
+
+        The dicts are in arrival order, so only their heads are looked at: constant work per message.
+        """
+        while self.pending:
+            fp, copies = next(iter(self.pending.items()))
+            if not final and now - copies.first_seen < self.window_s:
+                break
+            del self.pending[fp]
             self.done[fp] = now
             if min(copies.claimants) != self.name:
                 self.counts["left_to_others"] += 1
@@ -179,9 +184,15 @@ class CentralDecoder:
             if self.shared and self.announce is not None:
                 self.announce(fp, {"instance": self.name, "done": True})
         horizon = now - self.window_s - DONE_MEMORY_S
-        for fp in [fp for fp, t in self.done.items() if t < horizon]:
+        while self.done:
+            fp, when = next(iter(self.done.items()))
+            if when >= horizon:
+                break
             del self.done[fp]
-        for fp in [fp for fp, notes in self.notes.items() if notes[-1][3] < horizon]:
+        while self.notes:
+            fp, notes = next(iter(self.notes.items()))
+            if notes[0][3] >= horizon:
+                break
             del self.notes[fp]
 
     def _publish(self, copies: Copies) -> None:
@@ -220,7 +231,7 @@ class RawSubscriber:
         self.subscription = f"$share/{args.share}/{self.raw_topic}" if shared else self.raw_topic
         self.note_prefix = f"{self.prefix}/dedup/"
         self.shared = shared
-        self.inbox: queue.Queue = queue.Queue()
+        self.handler = None  # callable(topic, payload), called in paho's network thread
         self.connected = threading.Event()
         # A persistent session: while serve restarts, the broker keeps the frames for it.
         self.client = mqtt.Client(
@@ -273,7 +284,10 @@ class RawSubscriber:
         self.connected.clear()
 
     def _on_message(self, client, userdata, message) -> None:
-        self.inbox.put((message.topic, message.payload))
+        # Decoding right here, in paho's network thread, saves a queue and a thread switch per frame;
+        # meanwhile unread frames wait in the socket and the broker (QoS 1 flow control).
+        if self.handler is not None:
+            self.handler(message.topic, message.payload)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -317,6 +331,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    lock = threading.Lock()  # the network thread decodes, the main thread closes windows on time
+
+    def handle(topic: str, payload: bytes) -> None:
+        with lock:
+            now = time.monotonic()
+            if topic.startswith(subscriber.note_prefix):
+                central.note(topic[len(subscriber.note_prefix) :], payload, now)
+            else:
+                central.raw(payload, now)
+            central.expire(now)
+
+    subscriber.handler = handle
     if not subscriber.start(timeout=5.0):
         print(f"sdr-wmbus: MQTT broker {settings.address()} not reachable yet: still trying", file=sys.stderr)
     source = f"$share/{args.share}/" if shared else ""
@@ -324,27 +350,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     started = time.monotonic()
     next_status = started + STATUS_INTERVAL_S
     try:
-        while not stopping.is_set():
-            try:
-                topic, payload = subscriber.inbox.get(timeout=0.05)
-            except queue.Empty:
-                topic = None
+        while not stopping.wait(0.05):
             now = time.monotonic()
-            if topic is not None:
-                if topic.startswith(subscriber.note_prefix):
-                    central.note(topic[len(subscriber.note_prefix) :], payload, now)
-                else:
-                    central.raw(payload, now)
-            central.expire(now)
+            with lock:
+                central.expire(now)
             if now >= next_status:
                 outputs.status({"role": "serve", **central.counts})
                 next_status = now + STATUS_INTERVAL_S
-        subscriber.stop()
-        while not subscriber.inbox.empty():  # what arrived before the stop is still decoded
-            topic, payload = subscriber.inbox.get_nowait()
-            if not topic.startswith(subscriber.note_prefix):
-                central.raw(payload, time.monotonic())
-        central.expire(time.monotonic(), final=True)
+        subscriber.stop()  # frames already delivered have been handled; the broker keeps the rest
+        with lock:
+            central.expire(time.monotonic(), final=True)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sdr_wmbus.app import datatypes, vif_tables
 from sdr_wmbus.app.vif_tables import VifInfo
@@ -158,6 +159,7 @@ def data_field_length(dif: int, buf: bytes, pos: int) -> tuple[int | None, int]:
     return None, DATA_FIELD_LENGTH[code]
 
 
+@lru_cache(maxsize=4096)  # a pure function of a few header bytes: meters repeat the same headers
 def storage_tariff_subunit(dif: int, difes: bytes) -> tuple[int, int, int]:
     """Accumulate storage number, tariff and subunit over the DIF and all DIFEs (EN 13757-3 §6.3)."""
     storage = (dif >> 6) & 0x01
@@ -190,6 +192,7 @@ _EXTENSION_LOOKUPS: dict[int, Callable[[int], VifInfo]] = {
 }
 
 
+@lru_cache(maxsize=4096)  # pure, and every telegram of a meter carries the same VIBs
 def _describe_vib(vib: bytes, plain_text: bytes) -> _Meaning:
     """Look the VIF and its VIFEs up in the tables."""
     vif = vib[0]

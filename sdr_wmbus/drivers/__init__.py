@@ -82,11 +82,22 @@ def driver_names() -> list[str]:
     return ["auto", "generic", *sorted(all_drivers())]
 
 
+_FOUND: dict[tuple, Driver | None] = {}  # what find_driver answered, by the fields Match looks at
+
+
 def find_driver(telegram: Telegram) -> Driver | None:
+    source = telegram.dll if telegram.dll is not None else telegram.identity
+    key = (source.manufacturer, source.device_type, source.version, telegram.ci)
+    if key in _FOUND:
+        return _FOUND[key]
+    found = None
     for driver in all_drivers().values():
         if any(m.matches(telegram) for m in driver.match):
-            return driver
-    return None
+            found = driver
+            break
+    if len(_FOUND) < 10000:
+        _FOUND[key] = found
+    return found
 
 
 def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:

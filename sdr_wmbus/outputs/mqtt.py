@@ -145,7 +145,7 @@ class MqttOutput:
         keyfile: str | None = None,
         insecure: bool = False,
         keepalive: int = 60,
-        max_inflight: int = 20,
+        max_inflight: int = 100,
         reconnect_delay: tuple[float, float] = (1.0, 30.0),
     ) -> None:
         prefix = prefix.strip().strip("/")
@@ -170,7 +170,7 @@ class MqttOutput:
         self._queue: collections.deque[_Message] = collections.deque()
         self._inflight: dict[int, _Message] = {}  # mid -> message handed to paho, not yet confirmed
         self._early_acks: set[int] = set()  # confirmations that came before publish() returned
-        self._handing: _Message | None = None  # between the queue and paho
+        self._handing: list[_Message] = []  # between the queue and paho
         self._tracker = DiscoveryTracker(prefix, discovery_prefix)
         self._status: dict = {"state": "online"}
         self._status_due = False
@@ -343,11 +343,11 @@ class MqttOutput:
             raise RuntimeError("MQTT output is closed")
 
     def _pending_locked(self) -> int:
-        handing = self._handing is not None and self._handing.counted
+        handing = sum(m.counted for m in self._handing)
         return len(self._queue) + sum(m.counted for m in self._inflight.values()) + handing
 
     def _status_pending_locked(self) -> bool:
-        if self._status_due or (self._handing is not None and not self._handing.counted):
+        if self._status_due or any(not m.counted for m in self._handing):
             return True
         return any(not m.counted for m in self._inflight.values())
 
@@ -386,34 +386,43 @@ class MqttOutput:
                 self._cond.wait_for(self._can_send_locked)
                 if self._stop_sender:
                     return
+                batch = []
                 if self._status_due:
                     self._status_due = False
-                    message = _Message(self.status_topic, to_json(self._status).encode(), True, counted=False)
-                else:
-                    message = self._queue.popleft()
-                self._handing = message
-            try:
-                info = self._client.publish(message.topic, message.payload, qos=1, retain=message.retain)
-            except (ValueError, TypeError) as exc:  # a topic or payload paho refuses: not worth a retry
-                log.error("MQTT: cannot publish to %s: %s", message.topic, exc)
-                with self._cond:
-                    self._handing = None
-                    self.dropped += message.counted
-                    self._cond.notify_all()
-                continue
-            with self._cond:
-                self._handing = None
-                # MQTT_ERR_NO_CONN still leaves the message with paho, which sends it after reconnecting.
-                if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-                    log.error(
-                        "MQTT: paho refused a message for %s (%s)", message.topic, mqtt.error_string(info.rc)
+                    batch.append(
+                        _Message(self.status_topic, to_json(self._status).encode(), True, counted=False)
                     )
-                    self.dropped += message.counted
-                elif info.mid in self._early_acks:
-                    self._early_acks.discard(info.mid)
-                    self.published += message.counted
-                else:
-                    self._inflight[info.mid] = message
+                # as many as paho may have in flight: one lock round trip for the lot, not per message
+                room = self.max_inflight - len(self._inflight)
+                while self._queue and len(batch) < room:
+                    batch.append(self._queue.popleft())
+                self._handing = batch
+            sent = []
+            for message in batch:
+                try:
+                    info = self._client.publish(message.topic, message.payload, qos=1, retain=message.retain)
+                except (ValueError, TypeError) as exc:  # a topic or payload paho refuses: no retry
+                    log.error("MQTT: cannot publish to %s: %s", message.topic, exc)
+                    info = None
+                sent.append((message, info))
+            with self._cond:
+                self._handing = []
+                for message, info in sent:
+                    # MQTT_ERR_NO_CONN still leaves the message with paho, which sends it on reconnect.
+                    if info is None:
+                        self.dropped += message.counted
+                    elif info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                        log.error(
+                            "MQTT: paho refused a message for %s (%s)",
+                            message.topic,
+                            mqtt.error_string(info.rc),
+                        )
+                        self.dropped += message.counted
+                    elif info.mid in self._early_acks:
+                        self._early_acks.discard(info.mid)
+                        self.published += message.counted
+                    else:
+                        self._inflight[info.mid] = message
                 self._cond.notify_all()
 
     def _can_send_locked(self) -> bool:

@@ -10,9 +10,30 @@ KDF_ENC_METER_TO_OTHER = 0x00
 KDF_MAC_METER_TO_OTHER = 0x01
 
 
+_BLOCK_CIPHERS: dict[bytes, object] = {}  # key -> pycryptodome AES-ECB object: AES.new costs ~40 us
+_MAX_BLOCK_CIPHERS = 4096
+
+
+def _block_cipher(key: bytes):
+    cipher = _BLOCK_CIPHERS.get(key)
+    if cipher is None:
+        if len(_BLOCK_CIPHERS) >= _MAX_BLOCK_CIPHERS:
+            _BLOCK_CIPHERS.clear()
+        cipher = _BLOCK_CIPHERS[key] = AES.new(key, AES.MODE_ECB)
+    return cipher
+
+
 def aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
-    """AES-128-CBC decryption of whole 16-byte blocks (modes 5 and 7)."""
-    return AES.new(key, AES.MODE_CBC, iv=iv).decrypt(data)
+    """AES-128-CBC decryption of whole 16-byte blocks (modes 5 and 7).
+
+    The block decryptions are pycryptodome's (one cached cipher object per key); only the CBC chaining
+    (each plaintext block XOR the previous ciphertext block, the first XOR the IV) is done here.
+    """
+    if len(data) % 16:
+        raise ValueError("CBC data must be a whole number of 16-byte blocks")
+    blocks = _block_cipher(bytes(key)).decrypt(bytes(data))
+    chain = bytes(iv) + bytes(data[:-16])
+    return (int.from_bytes(blocks, "big") ^ int.from_bytes(chain, "big")).to_bytes(len(data), "big")
 
 
 def aes_cbc_encrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
