@@ -248,3 +248,31 @@ def test_two_serve_instances_share_the_load_and_report_each_telegram_once(broker
     served = [int(err.split(" raw frames")[0].rsplit(" ", 1)[1]) for _, _, err in results]
     assert sum(served) == 42 and min(served) > 0  # both instances took part
     sub.close()
+
+
+def test_listen_raw_only_publishes_frames_and_status_and_holds_no_keys(broker):
+    from sdr_wmbus.sources.rtltcp_server import RtlTcpServer
+
+    sub = Collector(broker.port, "wmbus/#")
+    sent = [json.loads(line) for line in Path(f"{SAMPLE}.telegrams.jsonl").read_text().splitlines()]
+    with RtlTcpServer(SAMPLE.read_bytes(), rate=1.6e6) as server:
+        args = ["listen", "--rtl-tcp", f"127.0.0.1:{server.port}", "--raw-only", "--mqtt", broker.url()]
+        args += ["--receiver-name", "cellar", "--no-json", "--stats-interval", "0.5"]
+        listen = subprocess.Popen(
+            [sys.executable, "-m", "sdr_wmbus", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        raw = sub.wait_for("wmbus/raw/cellar", len(sent), timeout=60)
+        time.sleep(1.0)  # a status publication with counters
+        listen.send_signal(signal.SIGTERM)
+        out, err = listen.communicate(timeout=30)
+    assert listen.returncode == 0, err.decode()
+    assert out == b""
+    assert [r[1]["raw"] for r in raw] == [s["hex"].lower() for s in sent]
+    assert all(r[1]["receiver"] == "cellar" and r[1]["mode"] in ("T1", "C1") for r in raw)
+    assert {r[1]["id"] for r in raw} == DECODABLE | {"67042798"}  # the link-layer id, for routing
+    assert not sub.on("wmbus/meter/") and not sub.on("homeassistant/")  # no decoding without keys
+    statuses = [p for _, p, _ in sub.on("wmbus/receiver/cellar/status")]
+    running = [p for p in statuses if p.get("state") == "online" and "telegrams" in p]
+    assert running and running[-1]["telegrams"] == len(sent) and running[-1]["dropped_blocks"] == 0
+    assert statuses[-1]["state"] == "offline"
+    sub.close()

@@ -73,7 +73,15 @@ DIAGNOSTICS: dict[str, UnitInfo] = {
     "rssi_dbfs": UnitInfo("dBFS", (), MEASUREMENT, "RSSI"),
     "snr_db": UnitInfo("dB", (), MEASUREMENT, "SNR"),
 }
-NOT_READINGS = {"sample", "time_s", "freq_offset_hz", "access_number", "ell_access_number", "security_mode"}
+NOT_READINGS = {
+    "sample",
+    "time_s",
+    "freq_offset_hz",
+    "access_number",
+    "ell_access_number",
+    "security_mode",
+    "message_counter",  # the AFL message counter: transport bookkeeping, not a reading
+}
 
 # A value from the past (billing date, storage N, last month, at error): shown, but without a state class
 # so that Home Assistant's statistics do not mix it with the current value.
