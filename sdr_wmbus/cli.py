@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from . import __version__
+from .commands import add_key_arguments
 from .errors import ConfigError
 from .input_lines import parse_line
 from .outputs.fanout import Outputs, OutputUnavailable, add_output_arguments
@@ -67,10 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--center", metavar="HZ", help="centre frequency the recording was tuned to (868.95M)")
     rep.add_argument("--format", choices=("cu8", "cs8", "cs16", "cf32", "sigmf"), help="IQ sample format")
     rep.add_argument("--modes", default="t,c", help="modes to receive: t, c or t,c (default)")
-    rkeys = rep.add_mutually_exclusive_group()
-    rkeys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
-    rkeys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
-    rep.add_argument("--driver", metavar="NAME", help="force a driver")
+    add_key_arguments(rep)
     rep.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     rep.add_argument(

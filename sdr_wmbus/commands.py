@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import sys
 import time
@@ -15,6 +16,23 @@ from .outputs.fanout import Outputs, OutputUnavailable
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+
+
+def add_key_arguments(parser: argparse.ArgumentParser) -> None:
+    """--key / --meters / --driver, the same for every command that decodes."""
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
+    keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
+    parser.add_argument("--driver", metavar="NAME", help="force a driver")
+
+
+def setup_logging(verbose: int) -> None:
+    """Warnings always, progress at -v, debugging at -vv: one line each, on stderr."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
+        format="sdr-wmbus: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:

@@ -19,7 +19,7 @@ from collections import defaultdict, deque
 
 import numpy as np
 
-from .commands import EXIT_ERROR, EXIT_OK, _fail, _modes, _number
+from .commands import EXIT_ERROR, EXIT_OK, _fail, _modes, _number, add_key_arguments, setup_logging
 from .dsp.convert import cu8_to_complex64
 from .errors import ConfigError
 from .outputs.fanout import Outputs
@@ -48,10 +48,7 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         help="frequency correction of the dongle in ppm, or 'auto' to measure it from the meters heard",
     )
     parser.add_argument("--bias-tee", action="store_true", help="power an antenna amplifier over the coax")
-    keys = parser.add_mutually_exclusive_group()
-    keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
-    keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
-    parser.add_argument("--driver", metavar="NAME", help="force a driver")
+    add_key_arguments(parser)
     parser.add_argument(
         "--raw-only",
         action="store_true",
@@ -286,11 +283,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from .pipeline import RadioPipeline
     from .sources import SourceError
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
-        format="sdr-wmbus: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(args.verbose)
     if args.driver and args.driver not in driver_names():
         return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     try:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 
-from .commands import EXIT_ERROR, EXIT_OK, _fail
+from .commands import EXIT_ERROR, EXIT_OK, _fail, add_key_arguments, setup_logging
 from .errors import ConfigError
 from .frame import Frame
 from .outputs.fanout import Outputs
@@ -48,10 +48,7 @@ BAD_INPUT_LOG_INTERVAL_S = 10.0
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    keys = parser.add_mutually_exclusive_group()
-    keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
-    keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
-    parser.add_argument("--driver", metavar="NAME", help="force a driver")
+    add_key_arguments(parser)
     parser.add_argument(
         "--share",
         metavar="GROUP",
@@ -296,11 +293,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .drivers import driver_names
     from .outputs.mqtt import parse_mqtt_url
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
-        format="sdr-wmbus: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(args.verbose)
     if not args.mqtt:
         return _fail("serve needs --mqtt URL: it decodes the raw frames that receivers publish there")
     if args.driver and args.driver not in driver_names():
