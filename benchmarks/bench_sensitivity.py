@@ -1,8 +1,10 @@
-"""Sensitivity: share of 50-byte T1 and C1 telegrams decoded versus Ec/N0, with random carrier offsets
-(+-20 kHz) and chip-rate errors (+-100 ppm), beside the ideal hard-decision non-coherent 2-FSK curve.
+"""Sensitivity: share of 50-byte T1, C1 (and S1) telegrams decoded versus Ec/N0, with random carrier
+offsets (+-20 kHz) and chip-rate errors (+-100 ppm), beside the ideal hard-decision non-coherent 2-FSK curve.
 
-Ec/N0 = signal power x chip duration / (complex noise variance / sample rate) (see sdr_wmbus.synth).
-Run: python3 benchmarks/bench_sensitivity.py [--count 100] [--rate 1.6e6] [--plot benchmarks/sensitivity.png]
+Ec/N0 = signal power x chip duration / (complex noise variance / sample rate) (see sdr_wmbus.synth); for
+S1 the chip is an S1 chip (Manchester: two chips per bit, so Eb/N0 = Ec/N0 + 3 dB).
+Run: python3 benchmarks/bench_sensitivity.py [--count 100] [--rate 1.6e6] [--modes T1,C1,S1]
+     [--plot benchmarks/sensitivity.png]
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 import numpy as np
 
 from sdr_wmbus.link.dll import format_a_length
-from sdr_wmbus.phy.receiver import T1C1Receiver
+from sdr_wmbus.phy.combined import CombinedReceiver
 from sdr_wmbus.synth import synthesize
 
 TELEGRAM_BYTES = 50
@@ -37,7 +39,7 @@ def ideal_share(ecn0_db: float, mode: str) -> float:
     """Hard-decision non-coherent 2-FSK: chip error p = exp(-Ec/2N0)/2; a frame needs every chip right."""
     p = 0.5 * math.exp(-(10 ** (ecn0_db / 10)) / 2)
     nbytes = format_a_length(TELEGRAM_BYTES - 1)
-    chips = 12 * nbytes if mode == "T1" else 8 * nbytes
+    chips = {"T1": 12, "C1": 8, "S1": 16}[mode] * nbytes
     return (1 - p) ** chips
 
 
@@ -46,7 +48,7 @@ def measure(mode: str, ecn0_db: float, count: int, rate: float, seed: int) -> fl
     telegrams = random_telegrams(count, rng)
     iq, sent = synthesize(
         telegrams,
-        mode="t" if mode == "T1" else "c",
+        mode=mode[0].lower(),
         frame_format="A",
         sample_rate=rate,
         offset_hz=(-20e3, 20e3),
@@ -55,7 +57,7 @@ def measure(mode: str, ecn0_db: float, count: int, rate: float, seed: int) -> fl
         seed=seed,
         gap_s=0.004,
     )
-    receiver = T1C1Receiver(rate)
+    receiver = CombinedReceiver(rate, modes=mode[0].lower())
     frames = []
     for i in range(0, len(iq), 262144):
         frames += receiver.process(iq[i : i + 262144])
@@ -71,18 +73,32 @@ def main() -> None:
     parser.add_argument("--from-db", type=float, default=6.0)
     parser.add_argument("--to-db", type=float, default=14.0)
     parser.add_argument("--step", type=float, default=1.0)
+    parser.add_argument("--modes", default="T1,C1", help="modes to sweep: any of T1, C1, S1")
     parser.add_argument("--plot", help="write a PNG plot here")
     args = parser.parse_args()
     levels = np.arange(args.from_db, args.to_db + 1e-9, args.step)
+    modes = [m.strip().upper() for m in args.modes.split(",")]
     rows = []
     print(
-        f"{'Ec/N0 dB':>8} {'T1':>6} {'C1':>6} {'ideal T1':>9} {'ideal C1':>9}   ({args.count} telegrams each)"
+        f"{'Ec/N0 dB':>8} "
+        + " ".join(f"{m:>6}" for m in modes)
+        + " "
+        + " ".join(f"{'ideal ' + m:>9}" for m in modes)
+        + f"   ({args.count} telegrams each)"
     )
     for level in levels:
-        t1 = measure("T1", level, args.count, args.rate, seed=int(level * 10))
-        c1 = measure("C1", level, args.count, args.rate, seed=int(level * 10) + 1)
-        rows.append((level, t1, c1, ideal_share(level, "T1"), ideal_share(level, "C1")))
-        print(f"{level:8.1f} {t1:6.0%} {c1:6.0%} {rows[-1][3]:9.0%} {rows[-1][4]:9.0%}", flush=True)
+        shares = [
+            measure(m, level, args.count, args.rate, seed=int(level * 10) + i) for i, m in enumerate(modes)
+        ]
+        ideals = [ideal_share(level, m) for m in modes]
+        rows.append((level, *shares, *ideals))
+        print(
+            f"{level:8.1f} "
+            + " ".join(f"{x:6.0%}" for x in shares)
+            + " "
+            + " ".join(f"{x:9.0%}" for x in ideals),
+            flush=True,
+        )
     if args.plot:
         import matplotlib
 
@@ -91,10 +107,10 @@ def main() -> None:
 
         data = np.array(rows)
         plt.figure(figsize=(7, 4.5))
-        plt.plot(data[:, 0], 100 * data[:, 1], "o-", label="sdr_wmbus T1")
-        plt.plot(data[:, 0], 100 * data[:, 2], "s-", label="sdr_wmbus C1")
-        plt.plot(data[:, 0], 100 * data[:, 3], "--", label="ideal hard-decision T1")
-        plt.plot(data[:, 0], 100 * data[:, 4], ":", label="ideal hard-decision C1")
+        for i, mode in enumerate(modes):
+            plt.plot(data[:, 0], 100 * data[:, 1 + i], "os^"[i % 3] + "-", label=f"sdr_wmbus {mode}")
+        for i, mode in enumerate(modes):
+            plt.plot(data[:, 0], 100 * data[:, 1 + len(modes) + i], "--", label=f"ideal hard-decision {mode}")
         plt.axhline(90, color="grey", lw=0.5)
         plt.xlabel("Ec/N0 (dB)")
         plt.ylabel("telegrams decoded (%)")

@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--rate", metavar="HZ", help="sample rate, e.g. 1.6M, 2400k, 1600000")
     rep.add_argument("--center", metavar="HZ", help="centre frequency the recording was tuned to (868.95M)")
     rep.add_argument("--format", choices=("cu8", "cs8", "cs16", "cf32", "sigmf"), help="IQ sample format")
-    rep.add_argument("--modes", default="t,c", help="modes to receive: t, c or t,c (default)")
+    rep.add_argument("--modes", default="t,c", help="modes to receive: any of t, c, s (default t,c)")
     add_key_arguments(rep)
     rep.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     ben.add_argument("--format", choices=("cu8", "cs8", "cs16", "cf32", "sigmf"), help="IQ sample format")
     ben.add_argument("--seconds", type=float, default=10.0, help="length of the synthetic signal")
     ben.add_argument("--repeat", type=int, default=3, help="passes over the signal (best is reported)")
+    ben.add_argument("--modes", default="t,c", help="receivers to run: any of t, c, s (default t,c)")
     return parser
 
 

@@ -53,10 +53,17 @@ def _number(text: str | None, what: str) -> float | None:
 
 def _modes(text: str) -> str:
     modes = {m.strip().lower() for m in text.split(",") if m.strip()}
-    unknown = modes - {"t", "c", "t1", "c1"}
+    unknown = modes - {"t", "c", "s", "t1", "c1", "s1"}
     if unknown or not modes:
-        raise ConfigError(f"--modes: expected t, c or t,c, got {text!r}")
+        raise ConfigError(f"--modes: expected a list of t, c and s (e.g. t,c or t,c,s), got {text!r}")
     return "".join(sorted({m[0] for m in modes}))
+
+
+def mode_counts(stats) -> str:
+    """'T1 3, C1 2' (and S1 when it was received), for summaries."""
+    get = stats.get if isinstance(stats, dict) else lambda name: getattr(stats, name)
+    text = f"T1 {get('frames_t1')}, C1 {get('frames_c1')}"
+    return text + (f", S1 {get('frames_s1')}" if get("frames_s1") else "")
 
 
 def _open(args: argparse.Namespace):
@@ -147,7 +154,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             f"sdr-wmbus: {source.samples_read:,} samples ({seconds:.2f} s at {info.rate / 1e6:g} Msps) in "
             f"{wall:.2f} s ({source.samples_read / max(cpu, 1e-9) / 1e6:.1f} M samples/s of CPU, "
             f"{seconds / max(wall, 1e-9):.1f}x real time): {count} telegrams "
-            f"(T1 {stats.frames_t1}, C1 {stats.frames_c1}), {stats.crc_failures} CRC failures, "
+            f"({mode_counts(stats)}), {stats.crc_failures} CRC failures, "
             f"{pipeline.duplicates} duplicates",
             file=sys.stderr,
         )
@@ -190,11 +197,15 @@ def _synthetic_signal(seconds: float, rate: float) -> np.ndarray:
 def cmd_bench(args: argparse.Namespace) -> int:
     import platform
 
-    from .phy.receiver import T1C1Receiver
+    from .phy.combined import CombinedReceiver
     from .sources import SourceError
 
     started = time.perf_counter()
-    T1C1Receiver(1.6e6).process(np.zeros(65536, dtype=np.complex64))
+    try:
+        modes = _modes(args.modes)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    CombinedReceiver(1.6e6, modes=modes).process(np.zeros(65536, dtype=np.complex64))
     warmup = time.perf_counter() - started
     try:
         if args.file:
@@ -212,7 +223,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     best = float("inf")
     telegrams = 0
     for _ in range(max(1, args.repeat)):
-        receiver = T1C1Receiver(rate)
+        receiver = CombinedReceiver(rate, modes=modes)
         cpu = time.process_time()
         frames = 0
         for i in range(0, len(iq), 262144):

@@ -19,11 +19,20 @@ from collections import defaultdict, deque
 
 import numpy as np
 
-from .commands import EXIT_ERROR, EXIT_OK, _fail, _modes, _number, add_key_arguments, setup_logging
+from .commands import (
+    EXIT_ERROR,
+    EXIT_OK,
+    _fail,
+    _modes,
+    _number,
+    add_key_arguments,
+    mode_counts,
+    setup_logging,
+)
 from .dsp.convert import cu8_to_complex64
 from .errors import ConfigError
 from .outputs.fanout import Outputs
-from .tables.phy import CENTER_T1_C1_HZ
+from .tables.phy import CENTER_T1_C1_HZ, CENTER_T1_C1_S1_HZ
 
 log = logging.getLogger("sdr_wmbus.listen")
 
@@ -39,8 +48,10 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         "--rtl-tcp", metavar="HOST:PORT", help="read from an rtl_tcp server (default port 1234)"
     )
     parser.add_argument("--rate", metavar="HZ", help="sample rate (default 1.6M; 0.8M-3.2M)")
-    parser.add_argument("--center", metavar="HZ", help="centre frequency (default 868.95M)")
-    parser.add_argument("--modes", default="t,c", help="modes to receive: t, c or t,c (default)")
+    parser.add_argument(
+        "--center", metavar="HZ", help="centre frequency (default 868.95M; 868.625M when S1 is received)"
+    )
+    parser.add_argument("--modes", default="t,c", help="modes to receive: any of t, c, s (default t,c)")
     parser.add_argument("--gain", default="auto", help="tuner gain in dB, or 'auto' (default)")
     parser.add_argument(
         "--ppm",
@@ -251,7 +262,7 @@ class Listener:
         return (
             f"{src.samples:,} samples in {wall:.1f} s ({speed:.2f} M samples/s, "
             f"CPU {100 * cpu / max(wall, 1e-9):.1f} %): {self.telegrams} telegrams "
-            f"(T1 {stats['frames_t1']}, C1 {stats['frames_c1']}), {stats['crc_failures']} CRC failures, "
+            f"({mode_counts(stats)}), {stats['crc_failures']} CRC failures, "
             f"{self.pipeline.duplicates} duplicates, dropped {src.dropped_blocks} blocks "
             f"({src.dropped_samples:,} samples), {src.gaps} gaps ({src.gap_seconds:.1f} s), "
             f"{src.reconnects} reconnects; {ppm_text}"
@@ -266,8 +277,8 @@ class Listener:
         meters = ", ".join(f"{m} {hz:+.0f} Hz" for m, hz in sorted(self.ppm.offsets_hz.items())) or "none yet"
         print(
             f"sdr-wmbus: stats: {(src.samples - samples_then) / interval / 1e6:.2f} M samples/s, "
-            f"CPU {100 * (cpu_now - cpu_then) / interval:.1f} %, telegrams T1 {stats['frames_t1']} "
-            f"C1 {stats['frames_c1']}, CRC failures {stats['crc_failures']}, dropped {src.dropped_blocks} "
+            f"CPU {100 * (cpu_now - cpu_then) / interval:.1f} %, telegrams {mode_counts(stats)}, "
+            f"CRC failures {stats['crc_failures']}, dropped {src.dropped_blocks} "
             f"blocks, gaps {src.gaps}; meter offsets: {meters}",
             file=sys.stderr,
             flush=True,
@@ -279,7 +290,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from .cli import _load_keys
     from .decoder import TelegramDecoder
     from .drivers import driver_names
-    from .phy.receiver import T1C1Receiver
+    from .phy.combined import CombinedReceiver
     from .pipeline import RadioPipeline
     from .sources import SourceError
 
@@ -289,7 +300,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
     try:
         modes = _modes(args.modes)
         rate = _number(args.rate, "--rate") or DEFAULT_RATE
-        center = _number(args.center, "--center") or CENTER_T1_C1_HZ
+        default_center = CENTER_T1_C1_S1_HZ if "s" in modes else CENTER_T1_C1_HZ
+        center = _number(args.center, "--center") or default_center
         gain = _parse_gain(args.gain)
         ppm, auto_ppm = _parse_ppm(args.ppm)
         if args.stats_interval <= 0:
@@ -302,7 +314,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
     # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
-    T1C1Receiver(rate, center, modes).process(cu8_to_complex64(np.full(1 << 16, 128, np.uint8)))
+    CombinedReceiver(rate, center, modes).process(cu8_to_complex64(np.full(1 << 16, 128, np.uint8)))
     try:
         source.start()
     except SourceError as exc:

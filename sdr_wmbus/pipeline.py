@@ -16,7 +16,7 @@ from .decoder import TelegramDecoder
 from .errors import DecodeError
 from .frame import Frame
 from .link.dll import parse_link_header
-from .phy.receiver import T1C1Receiver
+from .phy.combined import CombinedReceiver
 
 DUPLICATE_WINDOW_S = 2.0  # the same bytes again within this time is the same telegram heard twice
 
@@ -28,13 +28,13 @@ class RadioPipeline:
         """``decoder=None``: no telegram stack (a receiver that holds no keys): each frame becomes its
         raw record, hex plus radio metadata and the link-layer id, for a central decoder."""
         self.rate, self.center, self.modes = rate, center, modes
-        self.receiver = T1C1Receiver(rate, center, modes)
+        self.receiver = CombinedReceiver(rate, center, modes)
         self.decoder = decoder
         self.recent: OrderedDict[bytes, float] = OrderedDict()
         self.duplicates = 0
         self.base_sample = 0  # stream position of the current receiver's first sample
         self.samples = 0  # samples given to the current receiver
-        self.totals = {"frames_t1": 0, "frames_c1": 0, "crc_failures": 0, "candidates": 0}
+        self.totals = {"frames_t1": 0, "frames_c1": 0, "frames_s1": 0, "crc_failures": 0, "candidates": 0}
 
     def process(self, block: np.ndarray) -> list[dict]:
         self.samples += len(block)
@@ -50,7 +50,7 @@ class RadioPipeline:
         self._add_stats()
         self.base_sample += self.samples + max(0, int(samples))
         self.samples = 0
-        self.receiver = T1C1Receiver(self.rate, self.center, self.modes)
+        self.receiver = CombinedReceiver(self.rate, self.center, self.modes)
         return out
 
     def stats(self) -> dict[str, int]:

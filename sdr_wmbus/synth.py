@@ -1,4 +1,4 @@
-"""Synthetic T1/C1 test signals: known telegrams as complex baseband IQ, with noise and radio errors.
+"""Synthetic T1/C1/S1 test signals: known telegrams as complex baseband IQ, with noise and radio errors.
 
 The receiver is tested and benchmarked against these signals, because with a synthetic signal we know
 exactly what was sent, where, at which frequency offset, chip-rate error and Ec/N0.
@@ -25,14 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .phy.encode import c1_chips, check_frame, t1_chips
+from .phy.encode import c1_chips, check_frame, s1_chips, t1_chips
 from .tables.phy import (
     C1_PREAMBLE_PAIRS,
+    CENTER_S1_HZ,
     CENTER_T1_C1_HZ,
     CHIP_RATE_C1,
+    CHIP_RATE_S1,
     CHIP_RATE_T1,
     DEVIATION_C1_HZ,
+    DEVIATION_S1_HZ,
     DEVIATION_T1_HZ,
+    S1_PREAMBLE_PAIRS,
     T1_PREAMBLE_PAIRS,
 )
 
@@ -135,15 +139,19 @@ def _draw(value: FloatOrRange, rng: np.random.Generator, name: str) -> float:
 
 
 def _modes_for(mode: str, count: int) -> list[str]:
-    """Air mode per telegram: all T1, all C1, or alternating T1, C1, ... for 'mixed'."""
+    """Air mode per telegram: all T1, all C1, all S1, alternating T1, C1 ('mixed'), or T1, C1, S1 ('all')."""
     key = mode.lower()
     if key in ("t", "t1"):
         return ["T1"] * count
     if key in ("c", "c1"):
         return ["C1"] * count
+    if key in ("s", "s1"):
+        return ["S1"] * count
     if key == "mixed":
         return ["T1" if i % 2 == 0 else "C1" for i in range(count)]
-    raise ValueError(f"mode must be 't', 'c' or 'mixed', got {mode!r}")
+    if key == "all":
+        return [("T1", "C1", "S1")[i % 3] for i in range(count)]
+    raise ValueError(f"mode must be 't', 'c', 's', 'mixed' or 'all', got {mode!r}")
 
 
 def synthesize(
@@ -165,11 +173,14 @@ def synthesize(
     Telegrams are CRC-free frames (L as in format A); the CRCs are added as the mode requires. The
     stream is ``lead_s`` of silence, then each burst followed by ``gap_s`` of silence; silence is
     noise when ``ecn0_db`` is given, else zeros. ``center`` is the receiver's tuning: the T1/C1
-    carrier (868.95 MHz) appears at 868.95 MHz - center + offset. ``offset_hz`` and ``ppm`` (chip-rate
+    carrier (868.95 MHz) appears at 868.95 MHz - center + offset, the S1 carrier (868.3 MHz) at
+    868.3 MHz - center + offset. Ec/N0 is that of T1/C1 chips; S1 chips are 3.05 times longer, so in a
+    signal with both an S1 burst gets 4.85 dB more (its record says so); an S1-only signal gets
+    ``ecn0_db`` for its own chips. ``offset_hz`` and ``ppm`` (chip-rate
     error) are fixed or (lo, hi) ranges drawn per telegram; the record keeps the drawn values. The
     burst phase is random. Everything random comes from ``seed``, so a seed reproduces the signal.
 
-    Record keys: index, mode ('T1'/'C1'), frame_format, hex (CRC-free frame), start_sample and
+    Record keys: index, mode ('T1'/'C1'/'S1'), frame_format, hex (CRC-free frame), start_sample and
     end_sample (the burst is iq[start_sample:end_sample]), sync_sample (first sample of the sync word,
     after the preamble), offset_hz, baseband_hz, ppm, ecn0_db.
     """
@@ -182,8 +193,8 @@ def synthesize(
     if gap_s < 0 or lead_s < 0:
         raise ValueError("gap and lead-in must not be negative")
     modes = _modes_for(mode, len(telegrams))
-    if frame_format == "B" and all(m == "T1" for m in modes):
-        raise ValueError("mode T1 sends frame format A only; use mode 'c' or 'mixed' for format B")
+    if frame_format == "B" and "C1" not in modes:
+        raise ValueError("modes T1 and S1 send frame format A only; use mode 'c' or 'mixed' for format B")
     frames = []
     for index, telegram in enumerate(telegrams):
         try:
@@ -192,6 +203,7 @@ def synthesize(
             raise ValueError(f"telegram {index} ({bytes(telegram).hex().upper()}): {exc}") from None
 
     rng = np.random.default_rng(seed)
+    noise_chip_rate = CHIP_RATE_S1 if all(m == "S1" for m in modes) else CHIP_RATE_T1
     lead = int(round(lead_s * sample_rate))
     gap = int(round(gap_s * sample_rate))
     pieces: list[np.ndarray] = [np.zeros(lead, dtype=np.complex64)]
@@ -201,15 +213,20 @@ def synthesize(
         offset = _draw(offset_hz, rng, "offset")
         ppm_value = _draw(ppm, rng, "ppm")
         phase = float(rng.uniform(0.0, 2.0 * np.pi))
+        carrier = CENTER_T1_C1_HZ
         if air_mode == "T1":
             chips = t1_chips(frame)
             chip_rate, deviation, fmt = CHIP_RATE_T1, DEVIATION_T1_HZ, "A"
             sync_chip = 2 * T1_PREAMBLE_PAIRS
-        else:
+        elif air_mode == "C1":
             chips = c1_chips(frame, frame_format)
             chip_rate, deviation, fmt = CHIP_RATE_C1, DEVIATION_C1_HZ, frame_format
             sync_chip = 2 * C1_PREAMBLE_PAIRS
-        baseband = (CENTER_T1_C1_HZ - center) + offset
+        else:
+            chips = s1_chips(frame)
+            chip_rate, deviation, fmt, carrier = CHIP_RATE_S1, DEVIATION_S1_HZ, "A", CENTER_S1_HZ
+            sync_chip = 2 * S1_PREAMBLE_PAIRS
+        baseband = (carrier - center) + offset
         if abs(baseband) + deviation >= sample_rate / 2:
             raise ValueError(
                 f"telegram {index}: carrier at {baseband / 1e3:+.1f} kHz ± {deviation / 1e3:g} kHz "
@@ -231,7 +248,7 @@ def synthesize(
                 "offset_hz": offset,
                 "baseband_hz": baseband,
                 "ppm": ppm_value,
-                "ecn0_db": ecn0_db,
+                "ecn0_db": _burst_ecn0(ecn0_db, chip_rate, noise_chip_rate),
             }
         )
         pieces.append(burst)
@@ -239,9 +256,16 @@ def synthesize(
         position += len(burst) + gap
     iq = np.concatenate(pieces)
     if ecn0_db is not None:
-        # Both modes run at 100 kcps, so one noise level gives every burst the same Ec/N0.
-        iq = add_noise(iq, ecn0_db, sample_rate, CHIP_RATE_T1, rng, signal_power=amplitude**2)
+        # T1 and C1 run at 100 kcps, so one noise level gives both the same Ec/N0.
+        iq = add_noise(iq, ecn0_db, sample_rate, noise_chip_rate, rng, signal_power=amplitude**2)
     return iq, sent
+
+
+def _burst_ecn0(ecn0_db: float | None, chip_rate: float, noise_chip_rate: float) -> float | None:
+    """Ec/N0 of one burst's chips when the noise level was set for chips at ``noise_chip_rate``."""
+    if ecn0_db is None:
+        return None
+    return ecn0_db + 10.0 * math.log10(noise_chip_rate / chip_rate)
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -319,7 +343,10 @@ def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
         help="file with one telegram per line (hex or rtl_wmbus line; '#' comments)",
     )
     parser.add_argument(
-        "--mode", choices=("t", "c", "mixed"), default="t", help="T1, C1, or alternating (default t)"
+        "--mode",
+        choices=("t", "c", "s", "mixed", "all"),
+        default="t",
+        help="T1, C1, S1, T1/C1 alternating (mixed) or T1/C1/S1 in turn (all); default t",
     )
     parser.add_argument(
         "--frame-format", choices=("A", "B"), default="A", help="frame format of C1 telegrams (default A)"
@@ -466,7 +493,7 @@ def run_synth(args: argparse.Namespace) -> int:
                     handle.write(json.dumps(entry) + "\n")
     except (OSError, ValueError) as exc:
         return fail(f"cannot write output: {exc}")
-    counts = {m: sum(1 for e in sent if e["mode"] == m) for m in ("T1", "C1")}
+    counts = {m: sum(1 for e in sent if e["mode"] == m) for m in ("T1", "C1", "S1")}
     summary = ", ".join(f"{n} {m}" for m, n in counts.items() if n)
     plural = "s" if len(sent) != 1 else ""
     print(

@@ -190,7 +190,7 @@ def test_synthesize_rejects_bad_input():
     with pytest.raises(ValueError, match="format A only"):
         synthesize([V10_FRAME], mode="t", frame_format="B")
     with pytest.raises(ValueError, match="mode"):
-        synthesize([V10_FRAME], mode="s")
+        synthesize([V10_FRAME], mode="x")
     with pytest.raises(ValueError, match="no telegrams"):
         synthesize([])
 

@@ -1,4 +1,4 @@
-"""Transmit side of the PHY: telegram bytes to the chip streams a T1 or C1 meter sends.
+"""Transmit side of the PHY: telegram bytes to the chip streams a T1, C1 or S1 meter sends.
 
 Used to synthesise test signals (``sdr_wmbus.synth``) and as the reference that the receiver's
 decoding is checked against. All functions return numpy uint8 arrays of chips, each 0 or 1, in the
@@ -13,8 +13,11 @@ import numpy as np
 from ..link.dll import add_crc_format_a, add_crc_format_b
 from ..tables.phy import (
     C1_PREAMBLE_PAIRS,
+    S1_PREAMBLE_PAIRS,
     SYNC_C_FORMAT_A,
     SYNC_C_FORMAT_B,
+    SYNC_S,
+    SYNC_S_CHIPS,
     SYNC_T1_C1,
     T1_PREAMBLE_PAIRS,
     THREE_OF_SIX,
@@ -129,6 +132,33 @@ def c1_chips(
             preamble_chips(preamble_pairs),
             int_to_chips(SYNC_T1_C1, 16),
             int_to_chips(second_sync, 16),
+            body,
+            postamble(body[-1], postamble_chips),
+        ]
+    )
+
+
+def manchester_chips(data: bytes) -> np.ndarray:
+    """Manchester line code of S1: every byte MSB first, bit 1 = chips "01", bit 0 = chips "10"."""
+    bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8))
+    chips = np.empty(2 * len(bits), dtype=np.uint8)
+    chips[0::2] = 1 - bits
+    chips[1::2] = bits
+    return chips
+
+
+def s1_chips(
+    frame: bytes,
+    preamble_pairs: int = S1_PREAMBLE_PAIRS,
+    postamble_chips: int = 4,
+) -> np.ndarray:
+    """Chips of one S1 burst: preamble, the 18-chip sync, Manchester coded format-A frame, postamble."""
+    on_air = add_crc_format_a(check_frame(frame))
+    body = manchester_chips(on_air)
+    return np.concatenate(
+        [
+            preamble_chips(preamble_pairs),
+            int_to_chips(SYNC_S, SYNC_S_CHIPS),
             body,
             postamble(body[-1], postamble_chips),
         ]

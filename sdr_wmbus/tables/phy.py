@@ -1,4 +1,4 @@
-"""Physical-layer constants of EN 13757-4 modes T1 and C1 (meter to other), as data.
+"""Physical-layer constants of EN 13757-4 modes T1, C1 and S1 (meter to other), as data.
 
 Sources: the project's protocol fact sheet (shared/spec/wmbus.md, sections 1.1-1.5).
 """
@@ -27,3 +27,13 @@ SYNC_C_FORMAT_B = 0x543D
 
 T1_PREAMBLE_PAIRS = 19  # minimum "01" pairs before the T1 sync
 C1_PREAMBLE_PAIRS = 16
+
+# Mode S1: 868.3 MHz, 32.768 kcps Manchester (data bit 1 = chips "01", 0 = "10"), frame format A.
+CENTER_S1_HZ = 868.3e6
+CHIP_RATE_S1 = 32_768.0
+DEVIATION_S1_HZ = 50_000.0
+SYNC_S = 0x7696  # the 18-chip sync 000111011010010110 (its low 18 bits), after n x "01"
+SYNC_S_CHIPS = 18
+S1_PREAMBLE_PAIRS = 279  # S1 long preamble (S1-m and S2 use n >= 15)
+# Tuning that puts T1/C1 (+325 kHz) and S1 (-325 kHz) in one 1.6 Msps capture (as wmbusmeters does).
+CENTER_T1_C1_S1_HZ = 868.625e6
