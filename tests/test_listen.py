@@ -288,3 +288,20 @@ def test_ppm_tracker_takes_the_median_over_meters():
     tracker.applied = 20
     tracker.add("a", 0.0)  # after the correction the residual is measured; the total stays about 20
     assert tracker.correction() is None
+
+
+def test_listen_hears_t1_c1_and_s1_from_one_tuning():
+    telegrams = [renumbered(QUNDIS, f"3000000{i}") for i in range(6)]
+    iq, sent = synthesize(telegrams, mode="all", sample_rate=RATE, center=868.625e6, ecn0_db=16.0, seed=4)
+    data = complex64_to_cu8(iq.astype(np.complex64)).tobytes()
+    with RtlTcpServer(data, rate=RATE) as server:
+        listen = Listen("--rtl-tcp", f"127.0.0.1:{server.port}", "--modes", "t,c,s")
+        got = listen.wait_for(len(sent))
+        code = listen.terminate()
+        commands = dict(server.commands)
+    assert code == 0, listen.stderr
+    assert commands[Command.SET_FREQUENCY] == 868_625_000  # the tuning that holds all three modes
+    assert sorted((g["mode"], g["id"]) for g in got) == sorted(
+        (s["mode"], telegrams[s["index"]][4:8][::-1].hex()) for s in sent
+    )
+    assert "S1 2" in listen.stderr
