@@ -80,22 +80,42 @@ def fir_decimate(
     return out
 
 
-@njit(cache=True, nogil=True)
-def mix(block: np.ndarray, step: float, phase0: float) -> np.ndarray:
-    """Multiply by exp(-j(phase0 + step*n)) to move a carrier at +step rad/sample to 0 Hz."""
+MIX_TABLE = 1024  # local-oscillator samples per table: one cos/sin pair per this many input samples
+
+
+def mixer_table(step: float) -> np.ndarray:
+    """exp(-j*step*k) for k < MIX_TABLE (complex64), the oscillator within one table-long stretch."""
+    return np.exp(-1j * step * np.arange(MIX_TABLE)).astype(np.complex64)
+
+
+@njit(cache=True, nogil=True, fastmath=_VECTOR_FLAGS)
+def mix(block: np.ndarray, table: np.ndarray, step: float, first_index: int) -> np.ndarray:
+    """Multiply by exp(-j*step*n), n the absolute sample index (``first_index`` for the block's first),
+    to move a carrier at +step rad/sample to 0 Hz.
+
+    The oscillator at n = c*T + k (T = len(table)) is exp(-j*step*c*T) * table[k]: one cos/sin per
+    stretch, a table look-up per sample. No recurrence, so the loop vectorises, and each sample's
+    oscillator depends on its absolute index only, whatever the block boundaries.
+    """
+    size = table.shape[0]
+    count = block.shape[0]
     out = np.empty_like(block)
-    c_re = math.cos(phase0)
-    c_im = -math.sin(phase0)
-    s_re = math.cos(step)
-    s_im = -math.sin(step)
-    for n in range(block.shape[0]):
-        v = block[n]
-        out[n] = complex(v.real * c_re - v.imag * c_im, v.real * c_im + v.imag * c_re)
-        c_re, c_im = c_re * s_re - c_im * s_im, c_re * s_im + c_im * s_re
-        if n & 1023 == 1023:  # renormalise the rotator so it does not drift in amplitude
-            norm = 1.0 / math.sqrt(c_re * c_re + c_im * c_im)
-            c_re *= norm
-            c_im *= norm
+    n = 0
+    while n < count:
+        absolute = first_index + n
+        stretch = absolute // size
+        k0 = absolute - stretch * size
+        angle = step * float(stretch * size)  # libm reduces large arguments exactly
+        c_re = np.float32(math.cos(angle))
+        c_im = np.float32(-math.sin(angle))
+        m = min(count - n, size - k0)
+        for i in range(m):
+            t = table[k0 + i]
+            o_re = c_re * t.real - c_im * t.imag
+            o_im = c_re * t.imag + c_im * t.real
+            v = block[n + i]
+            out[n + i] = complex(v.real * o_re - v.imag * o_im, v.real * o_im + v.imag * o_re)
+        n += m
     return out
 
 
@@ -120,15 +140,15 @@ class ChannelFilter:
             self.taps = np.ones(1, dtype=np.float32)
         self.history = np.zeros(len(self.taps) - 1, dtype=np.complex64)
         self.shift_hz = float(shift_hz)
+        self._step = 2.0 * math.pi * self.shift_hz / self.in_rate
+        self._mixer_table = mixer_table(self._step)
         self.samples_in = 0  # absolute index of the next input sample
         self._next_output = 0  # absolute input index of the next kept output
 
     def process(self, block: np.ndarray) -> np.ndarray:
         block = np.ascontiguousarray(block, dtype=np.complex64)
         if self.shift_hz:
-            step = 2.0 * math.pi * self.shift_hz / self.in_rate
-            phase0 = math.fmod(step * self.samples_in, 2.0 * math.pi)
-            block = mix(block, step, phase0)
+            block = mix(block, self._mixer_table, self._step, self.samples_in)
         first = self._next_output - self.samples_in
         out = fir_decimate(self.history, block, self.taps, self.decim, first)
         self._next_output += len(out) * self.decim
