@@ -116,12 +116,9 @@ def test_all_three_modes_from_one_tuning():
 def test_replay_modes_t_c_s_from_the_command_line(tmp_path):
     out = tmp_path / "all_868.625M_1M6.cu8"
     run = [sys.executable, "-m", "sdr_wmbus"]
-    synth = subprocess.run(
-        [*run, "synth", str(out), "--mode", "all", "--center", "868.625M", "--ecn0", "14", "--telegrams-file",
-         str(SAMPLES / "telegrams.txt")],  # fmt: skip
-        capture_output=True,
-        timeout=120,
-    )
+    telegrams = str(SAMPLES / "telegrams.txt")
+    args = ["synth", str(out), "--mode", "all", "--center", "868.625M", "--ecn0", "14"]
+    synth = subprocess.run([*run, *args, "--telegrams-file", telegrams], capture_output=True, timeout=120)
     assert synth.returncode == 0, synth.stderr
     sent = [json.loads(line) for line in (tmp_path / f"{out.name}.telegrams.jsonl").read_text().splitlines()]
     proc = subprocess.run(
