@@ -77,21 +77,9 @@ class T1C1Receiver(SyncSearchReceiver):
         return self._demodulate_t(start, t0, center)
 
     def _demodulate_t(self, start: int, t0: float, center: float) -> tuple[Frame | None, int]:
-        # The first block (L C M A + CRC, 12 bytes) decides whether this is a frame at all: cheap
-        # rejection of false syncs before the whole frame is demodulated.
-        env1, env0, _ = self._chips(t0, 12 * 12, center, DEVIATION_T1_HZ)
-        first = decode_3of6_soft(env1 - env0)
-        if first.values[0] < 9 or repair_block(first[:10], first[10:12]) is None:
-            self.stats.crc_failures += 1
-            return None, start
-        nbytes = format_a_length(int(first.values[0]))
-        env1, env0, t_end = self._chips(t0, 12 * nbytes, center, DEVIATION_T1_HZ)
-        result = assemble_format_a(decode_3of6_soft(env1 - env0))
-        if result is None:
-            self.stats.crc_failures += 1
-            return None, start
-        self.stats.frames_t1 += 1
-        return self._frame(result, "T1", "A", start, t0, t_end, center, env1, env0), self.base + int(t_end)
+        return self._demodulate_format_a(
+            start, t0, center, DEVIATION_T1_HZ, 12, decode_3of6_soft, "T1", SYNC_CHIP_T1
+        )
 
     def _demodulate_c(
         self, start: int, t0: float, center: float, head: np.ndarray
@@ -114,18 +102,10 @@ class T1C1Receiver(SyncSearchReceiver):
         if result is None:
             self.stats.crc_failures += 1
             return None, start
-        self.stats.frames_c1 += 1
-        return (
-            self._frame(result, "C1", frame_format, start, t0, t_end, center, env1, env0),
-            self.base + int(t_end),
-        )
-
-    def _frame(self, result, mode, frame_format, start, t0, t_end, center, env1, env0) -> Frame:
         data, repaired = result
-        if repaired:
-            self.stats.repaired += 1
-        deviation = DEVIATION_T1_HZ if mode == "T1" else DEVIATION_C1_HZ
-        sync_chip = SYNC_CHIP_T1 if mode == "T1" else SYNC_CHIP_C1
-        return self._radio_frame(
-            data, mode, frame_format, start, sync_chip, t0, t_end, center, env1, env0, deviation
+        self.stats.frames_c1 += 1
+        self.stats.repaired += bool(repaired)
+        frame = self._radio_frame(
+            data, "C1", frame_format, start, SYNC_CHIP_C1, t0, t_end, center, env1, env0, DEVIATION_C1_HZ
         )
+        return frame, self.base + int(t_end)

@@ -11,10 +11,11 @@ The streaming (channel filter, discriminator, sync search, scheduling) is SyncSe
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..frame import Frame
-from ..link.dll import format_a_length
 from ..tables.phy import CENTER_S1_HZ, CENTER_T1_C1_HZ, CHIP_RATE_S1, DEVIATION_S1_HZ
-from .framing import assemble_format_a, decode_nrz_soft, repair_block
+from .framing import SoftBytes, decode_nrz_soft
 from .receiver import MAX_FRAME_BYTES
 from .streaming import ReceiverStats, SyncSearchReceiver
 
@@ -44,30 +45,16 @@ class S1Receiver(SyncSearchReceiver):
             return None, start
         frac, center, _ = fit
         t0 = start - self.base + frac + SEARCH_BITS_S1 * self.sps - 0.5
-        # The first block (L C M A + CRC, 12 bytes) decides cheaply whether this is a frame at all.
-        env1, env0, _ = self._chips(t0, 12 * CHIPS_PER_BYTE, center, DEVIATION_S1_HZ)
-        first = decode_nrz_soft(manchester_soft_bits(env1 - env0))
-        length_field = int(first.values[0])
-        if length_field < 9 or repair_block(first[:10], first[10:12]) is None:
-            self.stats.crc_failures += 1
-            return None, start
-        nbytes = format_a_length(length_field)
-        env1, env0, t_end = self._chips(t0, CHIPS_PER_BYTE * nbytes, center, DEVIATION_S1_HZ)
-        result = assemble_format_a(decode_nrz_soft(manchester_soft_bits(env1 - env0)))
-        if result is None:
-            self.stats.crc_failures += 1
-            return None, start
-        data, repaired = result
-        self.stats.frames_s1 += 1
-        if repaired:
-            self.stats.repaired += 1
-        frame = self._radio_frame(
-            data, "S1", "A", start, SYNC_CHIP_S1, t0, t_end, center, env1, env0, DEVIATION_S1_HZ
+        return self._demodulate_format_a(
+            start, t0, center, DEVIATION_S1_HZ, CHIPS_PER_BYTE, _manchester_bytes, "S1", SYNC_CHIP_S1
         )
-        return frame, self.base + int(t_end)
 
 
-def manchester_soft_bits(soft_chips):
+def _manchester_bytes(soft_chips: np.ndarray) -> SoftBytes:
+    return decode_nrz_soft(manchester_soft_bits(soft_chips))
+
+
+def manchester_soft_bits(soft_chips: np.ndarray) -> np.ndarray:
     """Soft bits from soft chips: a bit is "01" (1) or "10" (0), so its value is chip 2 minus chip 1."""
     pairs = len(soft_chips) // 2
     return soft_chips[1 : 2 * pairs : 2] - soft_chips[0 : 2 * pairs : 2]

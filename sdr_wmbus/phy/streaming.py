@@ -10,6 +10,7 @@ frames do not depend on how the input is cut into blocks.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ from ..dsp.chips import tone_chips
 from ..dsp.fm import discriminate
 from ..dsp.sync import chip_average, correlate_sync, pattern_taps
 from ..frame import Frame
+from ..link.dll import format_a_length
+from .framing import SoftBytes, assemble_format_a, repair_block
 
 DETECT_THRESHOLD = 0.72
 TIMING_LOOP_GAIN = 0.1
@@ -230,6 +233,44 @@ class SyncSearchReceiver:
             TIMING_LOOP_GAIN,
         )
         return env1, env0, t_end + first
+
+    def _demodulate_format_a(
+        self,
+        start: int,
+        t0: float,
+        center: float,
+        deviation_hz: float,
+        chips_per_byte: int,
+        soft_bytes: Callable[[np.ndarray], SoftBytes],
+        mode: str,
+        sync_chip: int,
+    ) -> tuple[Frame | None, int]:
+        """A format-A frame whose chips start at buffer position ``t0``; ``soft_bytes`` turns soft
+        chips (tone 1 minus tone 0) into soft bytes for the mode's line code.
+
+        The first block (L C M A + CRC, 12 bytes) decides whether this is a frame at all: cheap
+        rejection of false syncs before the whole frame is demodulated.
+        """
+        env1, env0, _ = self._chips(t0, 12 * chips_per_byte, center, deviation_hz)
+        first = soft_bytes(env1 - env0)
+        length_field = int(first.values[0])
+        if length_field < 9 or repair_block(first[:10], first[10:12]) is None:
+            self.stats.crc_failures += 1
+            return None, start
+        nbytes = format_a_length(length_field)
+        env1, env0, t_end = self._chips(t0, chips_per_byte * nbytes, center, deviation_hz)
+        result = assemble_format_a(soft_bytes(env1 - env0))
+        if result is None:
+            self.stats.crc_failures += 1
+            return None, start
+        data, repaired = result
+        counter = f"frames_{mode.lower()}"
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        self.stats.repaired += bool(repaired)
+        frame = self._radio_frame(
+            data, mode, "A", start, sync_chip, t0, t_end, center, env1, env0, deviation_hz
+        )
+        return frame, self.base + int(t_end)
 
     def _radio_frame(
         self,
