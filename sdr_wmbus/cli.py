@@ -10,6 +10,7 @@ from . import __version__
 from .commands import add_key_arguments
 from .errors import ConfigError
 from .input_lines import parse_line
+from .link.dll import LINK_CRC_CHOICES
 from .outputs.fanout import Outputs, OutputUnavailable, add_output_arguments
 
 EXIT_OK = 0
@@ -50,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--already-decrypted",
         action="store_true",
         help="the encrypted part was already decrypted (as decoders print it in debug logs)",
+    )
+    dec.add_argument(
+        "--link-crc",
+        choices=LINK_CRC_CHOICES,
+        default="auto",
+        help="link-layer CRCs in bare hex: none (as rtl_wmbus and wmbusmeters print frames), present "
+        "(they must check), auto (default: by length and by which CRCs check)",
     )
     dec.add_argument("--format", choices=("json", "pretty"), default="json", help="output format")
     add_output_arguments(dec)
@@ -185,7 +193,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
             if parsed.frame is None:
                 result = {"error": parsed.error}
             else:
-                result = decoder.decode(parsed.frame, already_decrypted=args.already_decrypted)
+                link_crc = args.link_crc if args.link_crc != "auto" else parsed.link_crc
+                result = decoder.decode(
+                    parsed.frame, already_decrypted=args.already_decrypted, link_crc=link_crc
+                )
             if "error" not in result:
                 decoded += 1
             outputs.write(result)

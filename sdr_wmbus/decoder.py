@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,8 @@ from .tables.ci_fields import AFL_CI, ELL_CI, MANUFACTURER_CI, TPL_CI
 from .tables.compact_formats import KNOWN_FORMATS
 from .tables.device_types import device_type_name
 from .tables.manufacturers import MANUFACTURER_NAMES, manufacturer_code
+
+log = logging.getLogger(__name__)
 
 MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
@@ -141,16 +144,40 @@ class TelegramDecoder:
             self.compact_formats[format_signature(headers)] = headers
 
     # ------------------------------------------------------------------ public API
-    def decode(self, frame: Frame | bytes, already_decrypted: bool = False) -> dict:
-        """Decode one telegram. Never raises for bad input: problems end up in ``result['error']``."""
+    def decode(
+        self, frame: Frame | bytes, already_decrypted: bool = False, link_crc: str | None = None
+    ) -> dict:
+        """Decode one telegram. Never raises: problems end up in ``result['error']``.
+
+        ``link_crc`` is what the caller knows of the link-layer CRCs ('none', 'present', 'auto'); by
+        default a frame from a receiver (mode known) is CRC-free by contract, anything else 'auto'.
+        """
         if not isinstance(frame, Frame):
             frame = Frame(data=bytes(frame))
+        if link_crc is None:
+            link_crc = "none" if frame.mode else "auto"
         out: dict = {}
+        try:
+            self._decode_into(out, frame, already_decrypted, link_crc)
+        except Exception as exc:  # noqa: BLE001 - last resort: one telegram must never end the stream
+            log.error("internal error decoding %s: %r", frame.data.hex(), exc, exc_info=True)
+            for name in list(out):
+                if name not in ("id", "manufacturer", "raw"):
+                    del out[name]  # nothing half-decoded goes out as a reading
+            out["error"] = f"internal error ({type(exc).__name__}): please report this telegram"
+        meter_id = out.get("id")
+        if meter_id:
+            meter = self.keys.meter(meter_id)
+            if meter and meter.name:
+                out["name"] = meter.name
+        out.update(frame.radio_fields())
+        out["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return out
+
+    def _decode_into(self, out: dict, frame: Frame, already_decrypted: bool, link_crc: str) -> None:
         telegram: Telegram | None = None
         try:
-            # A frame from a receiver (mode known) is CRC-free by contract: no guessing whether CRCs
-            # are present (a CRC-free frame can end in bytes that happen to be a valid CRC).
-            telegram = self._decode_layers(frame.data, already_decrypted, out, crc_free=bool(frame.mode))
+            telegram = self._decode_layers(frame.data, already_decrypted, out, link_crc)
         except DecodeError as exc:
             out["error"] = str(exc)
         if telegram is not None:
@@ -165,26 +192,13 @@ class TelegramDecoder:
                 out.setdefault("error", str(exc))
             if telegram.warnings:
                 out["warnings"] = telegram.warnings
-        meter_id = out.get("id")
-        if meter_id:
-            meter = self.keys.meter(meter_id)
-            if meter and meter.name:
-                out["name"] = meter.name
-        out.update(frame.radio_fields())
-        out["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        return out
 
     # ------------------------------------------------------------------ layers
-    def _decode_layers(
-        self, data: bytes, already_decrypted: bool, out: dict, crc_free: bool = False
-    ) -> Telegram:
+    def _decode_layers(self, data: bytes, already_decrypted: bool, out: dict, link_crc: str) -> Telegram:
         warnings: list[str] = []
         if is_wired_mbus_long_frame(data):
             return self._decode_wired(data, already_decrypted, out)
-        if crc_free and len(data) >= 10 and len(data) == data[0] + 1:
-            frame, crcs, ignored = bytes(data), "none", 0
-        else:
-            frame, crcs, ignored = normalize_frame(data)
+        frame, crcs, ignored = normalize_frame(data, link_crc)
         if ignored:
             warnings.append(f"ignored {ignored} bytes after the end of the frame")
         dll = parse_link_header(frame)
@@ -330,6 +344,10 @@ class TelegramDecoder:
         if mode == 0:
             return body
         enc_len = tpl.encrypted_blocks * 16 or (len(body) // 16) * 16
+        if enc_len == 0:
+            raise TruncatedError(
+                f"truncated frame: security mode {mode} with {len(body)} bytes, less than one AES block"
+            )
         if enc_len > len(body):
             raise TruncatedError(
                 f"truncated frame: {tpl.encrypted_blocks} encrypted blocks announced, "

@@ -15,10 +15,15 @@ _RTLWMBUS_RE = re.compile(
 )
 
 
+# wmbusmeters' log and simulation form: telegram=|HEX|  (CRC-free, as wmbusmeters prints frames)
+_WMBUSMETERS_RE = re.compile(r"^telegram=\|(?P<hex>[^|]*)\|")
+
+
 @dataclass(frozen=True)
 class InputLine:
     frame: Frame | None
     error: str | None = None
+    link_crc: str = "auto"  # what the line's form says about link-layer CRCs
 
 
 def parse_hex(text: str) -> bytes:
@@ -51,7 +56,10 @@ def parse_line(line: str) -> InputLine:
                     f"{match['code']}): telegram not decoded",
                 )
             mode = match["mode"]
-            return InputLine(Frame(data=data, mode=mode))
+            return InputLine(Frame(data=data, mode=mode), link_crc="none")
+        wmbusmeters = _WMBUSMETERS_RE.match(text)
+        if wmbusmeters:
+            return InputLine(Frame(data=parse_hex(wmbusmeters["hex"])), link_crc="none")
         return InputLine(Frame(data=parse_hex(text)))
     except DecodeError as exc:
         return InputLine(None, str(exc))

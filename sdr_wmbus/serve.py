@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import signal
 import socket
 import sys
@@ -37,6 +38,7 @@ from .commands import EXIT_ERROR, EXIT_OK, _fail, add_key_arguments, setup_loggi
 from .errors import ConfigError
 from .frame import Frame
 from .outputs.fanout import Outputs
+from .outputs.jsonl import loads_object
 
 log = logging.getLogger("sdr_wmbus.serve")
 
@@ -89,6 +91,16 @@ class Copies:
         return ranked[0]
 
 
+RADIO_MODES = ("T1", "C1", "S1")
+
+
+def _finite_number(value: object) -> float | None:
+    """A radio measurement from a payload: a finite number, else None (never trusted blindly)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 class CentralDecoder:
     """Groups raw copies, decides who publishes, decodes once and hands readings to the outputs."""
 
@@ -110,12 +122,11 @@ class CentralDecoder:
         """One raw frame record from a receiver."""
         self.counts["raw"] += 1
         try:
-            record = json.loads(payload)
+            record = loads_object(payload)
             raw_hex = str(record["raw"]).lower()
             bytes.fromhex(raw_hex)
             receiver = str(record.get("receiver") or "unknown")
-            rssi = record.get("rssi_dbfs")
-            rssi = float(rssi) if rssi is not None else None
+            rssi = _finite_number(record.get("rssi_dbfs"))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             self._bad(f"not a raw frame record ({type(exc).__name__}: {str(exc)[:80]})")
             return
@@ -139,11 +150,10 @@ class CentralDecoder:
     def note(self, fp: str, payload: bytes, now: float) -> None:
         """Another instance's announcement of a copy it got (shared mode)."""
         try:
-            note = json.loads(payload)
+            note = loads_object(payload)
             instance = str(note["instance"])
             receiver = str(note.get("receiver") or "unknown")
-            rssi = note.get("rssi_dbfs")
-            rssi = float(rssi) if rssi is not None else None
+            rssi = _finite_number(note.get("rssi_dbfs"))
         except (ValueError, KeyError, TypeError):
             self._bad("not a dedup note")
             return
@@ -197,13 +207,13 @@ class CentralDecoder:
         receiver, rssi = copies.best()
         frame = Frame(
             data=bytes.fromhex(str(record["raw"])),
-            mode=str(record.get("mode") or ""),
-            frame_format=str(record.get("frame_format") or ""),
+            mode=record.get("mode") if record.get("mode") in RADIO_MODES else "",
+            frame_format=record.get("frame_format") if record.get("frame_format") in ("A", "B") else "",
             rssi_dbfs=rssi,
-            snr_db=record.get("snr_db"),
-            freq_offset_hz=record.get("freq_offset_hz"),
+            snr_db=_finite_number(record.get("snr_db")),
+            freq_offset_hz=_finite_number(record.get("freq_offset_hz")),
         )
-        result = self.decoder.decode(frame)
+        result = self.decoder.decode(frame, link_crc="none")  # raw frames are CRC-free by contract
         result["receiver"] = receiver
         result["receivers"] = sorted(copies.heard)
         if record.get("timestamp"):
@@ -283,8 +293,12 @@ class RawSubscriber:
     def _on_message(self, client, userdata, message) -> None:
         # Decoding right here, in paho's network thread, saves a queue and a thread switch per frame;
         # meanwhile unread frames wait in the socket and the broker (QoS 1 flow control).
-        if self.handler is not None:
+        if self.handler is None:
+            return
+        try:
             self.handler(message.topic, message.payload)
+        except Exception:  # noqa: BLE001 - a message must never stop the network thread
+            log.exception("internal error handling a message on %s; message dropped", message.topic)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

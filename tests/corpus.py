@@ -29,14 +29,16 @@ def decode_case(case: dict) -> dict:
         keys.default_key = parse_key(key, "corpus key")
     decoder = TelegramDecoder(keys)
     already = bool(case.get("payload_already_decrypted"))
+    # The corpus says whether its frames carry link-layer CRCs ("none", "format_b_crc", ...).
+    link_crc = "none" if case.get("dll_crc", "none") == "none" or "mismatch" in case["dll_crc"] else "present"
     for before in case.get("preceding_telegrams") or []:
         hex_text = before["telegram"] if isinstance(before, dict) else before
-        decoder.decode(parse_hex(hex_text), already_decrypted=already)
+        decoder.decode(parse_hex(hex_text), already_decrypted=already, link_crc=link_crc)
     try:
         data = parse_hex(case["telegram"])
     except DecodeError as exc:  # a corrupted corpus line must be reported like any bad input
         return {"error": str(exc)}
-    return decoder.decode(data, already_decrypted=already)
+    return decoder.decode(data, already_decrypted=already, link_crc=link_crc)
 
 
 # Header counters are not meter readings: they must not count as a match by accident.

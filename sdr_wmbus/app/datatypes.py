@@ -52,7 +52,7 @@ def decode_real(data: bytes) -> float | None:
     """Type H: IEEE-754 binary32, little endian; NaN (no valid number) becomes ``None``."""
     _need(data, 4, "type H real")
     (value,) = struct.unpack("<f", data)
-    return None if math.isnan(value) else value
+    return value if math.isfinite(value) else None  # NaN/inf: no value (and no invalid JSON)
 
 
 def _full_year(two_digit: int, hundred_years: int = 0) -> int | None:

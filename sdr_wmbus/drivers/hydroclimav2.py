@@ -47,27 +47,33 @@ NO_VALUE = -0x8000
 #: Frame identifier -> (minimum length, [(offset, kind, name)]); kind 't' = temperature word,
 #: 'u16' / 'u24' = unsigned little-endian consumption.
 LAYOUTS: dict[int, tuple[int, list[tuple[int, str, str]]]] = {
-    0x11: (47, [
-        (9, "t", "average_heater_temperature_c"),
-        (11, "t", "average_ambient_temperature_c"),
-        (13, "t", "max_ambient_temperature_c"),
-        (17, "t", "average_heater_temperature_last_month_c"),
-        (19, "t", "average_ambient_temperature_last_month_c"),
-        (21, "u16", "consumption_at_set_date_1_hca"),
-        (23, "u16", "consumption_at_set_date_2_hca"),
-        (25, "u16", "consumption_at_set_date_3_hca"),
-        (27, "u16", "consumption_at_set_date_4_hca"),
-        (29, "t", "ambient_temperature_at_set_date_1_c"),
-        (31, "t", "ambient_temperature_at_set_date_2_c"),
-        (33, "t", "ambient_temperature_at_set_date_3_c"),
-        (44, "u24", "total_consumption_hca"),
-    ]),
-    0x10: (24, [
-        (7, "t", "average_ambient_temperature_c"),
-        (9, "t", "max_ambient_temperature_c"),
-        (15, "t", "average_ambient_temperature_last_month_c"),
-        (17, "t", "average_heater_temperature_last_month_c"),
-    ]),
+    0x11: (
+        47,
+        [
+            (9, "t", "average_heater_temperature_c"),
+            (11, "t", "average_ambient_temperature_c"),
+            (13, "t", "max_ambient_temperature_c"),
+            (17, "t", "average_heater_temperature_last_month_c"),
+            (19, "t", "average_ambient_temperature_last_month_c"),
+            (21, "u16", "consumption_at_set_date_1_hca"),
+            (23, "u16", "consumption_at_set_date_2_hca"),
+            (25, "u16", "consumption_at_set_date_3_hca"),
+            (27, "u16", "consumption_at_set_date_4_hca"),
+            (29, "t", "ambient_temperature_at_set_date_1_c"),
+            (31, "t", "ambient_temperature_at_set_date_2_c"),
+            (33, "t", "ambient_temperature_at_set_date_3_c"),
+            (44, "u24", "total_consumption_hca"),
+        ],
+    ),
+    0x10: (
+        24,
+        [
+            (7, "t", "average_ambient_temperature_c"),
+            (9, "t", "max_ambient_temperature_c"),
+            (15, "t", "average_ambient_temperature_last_month_c"),
+            (17, "t", "average_heater_temperature_last_month_c"),
+        ],
+    ),
 }
 
 

@@ -47,8 +47,20 @@ FRAUD_TYPE_NAMES = {0x80: "MAGNETIC_FRAUD_ATTEMPT", 0x40: "SENSOR_FRAUD_ATTEMPT"
 #: Battery voltage for each value of the battery byte's low nibble (0, 14 and 15 mean "full").
 BATTERY_VOLTS = (3.7, 1.9, 2.1, 2.2, 2.3, 2.4, 2.5, 2.65, 2.8, 2.9, 3.05, 3.2, 3.35, 3.5, 3.7, 3.7)
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 MONTHLY_NO_VALUE = 10_000_000  # raw monthly totals from here up are unset registers
 
 

@@ -9,6 +9,7 @@ as in format A.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..crc import crc16_en13757
 from ..errors import CrcError, DecodeError, TruncatedError
@@ -116,34 +117,79 @@ def strip_crc_format_b(raw: bytes) -> bytes:
     return bytes(out)
 
 
-def normalize_frame(raw: bytes) -> tuple[bytes, str, int]:
+LINK_CRC_CHOICES = ("auto", "none", "present")
+
+
+@lru_cache(maxsize=512)
+def _single_bit_syndromes(covered: int) -> frozenset[int]:
+    """CRC differences that one flipped bit in a block of ``covered`` bytes (or in its CRC) causes."""
+    zeros = crc16_en13757(bytes(covered))
+    syndromes = {1 << bit for bit in range(16)}  # a flip in the CRC itself
+    for index in range(covered):
+        for bit in range(8):
+            block = bytearray(covered)
+            block[index] = 1 << bit
+            syndromes.add(crc16_en13757(bytes(block)) ^ zeros)
+    return frozenset(syndromes)
+
+
+def _one_bit_from_format_b(raw: bytes) -> bool:
+    """True when ``raw`` (L+1 bytes) would be a valid format-B frame but for a single flipped bit.
+
+    Such a frame is almost surely a corrupted format-B frame rather than a CRC-free one (a CRC-free
+    frame lands there with probability about 8n/65536), so it is refused instead of read as data.
+    """
+    frame = bytes(raw)
+    first_end = min(len(frame), 128)
+    blocks = [(frame[: first_end - 2], frame[first_end - 2 : first_end])]
+    if len(frame) > 128:
+        if len(frame) < 131:
+            return False
+        blocks.append((frame[128:-2], frame[-2:]))
+    wrong = []
+    for body, crc in blocks:
+        syndrome = crc16_en13757(body) ^ int.from_bytes(crc, "big")
+        if syndrome:
+            wrong.append((len(body), syndrome))
+    return len(wrong) == 1 and wrong[0][1] in _single_bit_syndromes(wrong[0][0])
+
+
+def normalize_frame(raw: bytes, link_crc: str = "auto") -> tuple[bytes, str, int]:
     """Return (CRC-free frame, how, ignored) for bytes that may or may not carry link-layer CRCs.
 
-    ``how`` is 'none' (no CRCs were present), 'A' or 'B' (CRCs of that format checked and removed).
-    A frame with exactly L+1 bytes is taken as CRC-free unless its last bytes are a valid format-B CRC.
-    Bytes past the frame that are not format-A CRCs are cut off and counted in ``ignored`` so that the
-    caller can warn about them (some capture tools append a checksum or junk).
+    ``how`` is 'none' (no CRCs were present), 'A' or 'B' (CRCs of that format checked and removed);
+    ``ignored`` counts bytes after the frame (some capture tools append a checksum or junk), for the
+    caller to warn about. ``link_crc`` says what the caller knows: 'none' (CRC-free, as rtl_wmbus and
+    wmbusmeters print frames), 'present' (CRCs of format A or B must check) or 'auto'.
+
+    A frame that carries CRCs is never re-read as CRC-free. In 'auto': a frame long enough for format-A
+    CRCs must pass them; an L+1-byte frame is format B when its CRCs check, refused when they are one
+    bit away from checking (a corrupted format-B frame), and CRC-free otherwise.
     """
     if len(raw) < 10:
         raise TruncatedError(f"truncated frame: {len(raw)} bytes, the link header alone has 10")
     length_field = raw[0]
     if length_field < 9:
         raise DecodeError(f"invalid L field {length_field}: a frame has at least 9 bytes after L")
-    if len(raw) == length_field + 1:
-        if length_field >= 12 and format_b_crc_ok(raw):
-            return strip_crc_format_b(raw), "B", 0
-        return bytes(raw), "none", 0
     if len(raw) < length_field + 1:
         raise TruncatedError(f"truncated frame: L field says {length_field} bytes follow, got {len(raw) - 1}")
+    trailing = len(raw) - length_field - 1
+    if link_crc == "none":
+        return bytes(raw[: length_field + 1]), "none", trailing
+    b_frame = raw[: length_field + 1]
+    if length_field >= 12 and format_b_crc_ok(b_frame):
+        return strip_crc_format_b(b_frame), "B", trailing
     if len(raw) >= format_a_length(length_field):
-        try:
-            frame = strip_crc_format_a(raw)
-        except CrcError:
-            if len(raw) == format_a_length(length_field):
-                raise
-        else:
-            return frame, "A", len(raw) - format_a_length(length_field)
-    return bytes(raw[: length_field + 1]), "none", len(raw) - length_field - 1
+        frame = strip_crc_format_a(raw)  # CrcError when a block does not check
+        return frame, "A", len(raw) - format_a_length(length_field)
+    if link_crc == "present":
+        raise CrcError("CRC error: the frame checks neither as format A nor as format B")
+    if trailing == 0 and length_field >= 12 and _one_bit_from_format_b(b_frame):
+        raise CrcError(
+            "CRC error in frame format B (one bit wrong); if the frame carries no CRCs, "
+            "say so (--link-crc none)"
+        )
+    return bytes(b_frame), "none", trailing
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ def aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
     The block decryptions are pycryptodome's (one cached cipher object per key); only the CBC chaining
     (each plaintext block XOR the previous ciphertext block, the first XOR the IV) is done here.
     """
-    if len(data) % 16:
-        raise ValueError("CBC data must be a whole number of 16-byte blocks")
+    if not data or len(data) % 16:
+        raise ValueError("CBC data must be one or more whole 16-byte blocks")
     blocks = _block_cipher(bytes(key)).decrypt(bytes(data))
     chain = bytes(iv) + bytes(data[:-16])
     return (int.from_bytes(blocks, "big") ^ int.from_bytes(chain, "big")).to_bytes(len(data), "big")

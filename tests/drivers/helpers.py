@@ -8,7 +8,9 @@ from sdr_wmbus.security.keys import KeyStore
 
 def decode_hex(hex_text: str, key: str | None = None, already_decrypted: bool = False) -> dict:
     keys = KeyStore(default_key=bytes.fromhex(key)) if key else KeyStore()
-    return TelegramDecoder(keys).decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
+    return TelegramDecoder(keys).decode(
+        bytes.fromhex(hex_text), already_decrypted=already_decrypted, link_crc="none"
+    )
 
 
 def shortened(hex_text: str, drop: int) -> str:

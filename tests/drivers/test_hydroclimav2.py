@@ -8,7 +8,9 @@ from .helpers import shortened
 
 
 def decode_hex(hex_text: str, already_decrypted: bool = False) -> dict:
-    return TelegramDecoder().decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
+    return TelegramDecoder().decode(
+        bytes.fromhex(hex_text), already_decrypted=already_decrypted, link_crc="none"
+    )
 
 
 # Frame 0x11 (version 0x85), ELL + mode 5, stored decrypted.

@@ -8,7 +8,9 @@ from .helpers import shortened
 
 
 def decode_hex(hex_text: str, already_decrypted: bool = False) -> dict:
-    return TelegramDecoder().decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
+    return TelegramDecoder().decode(
+        bytes.fromhex(hex_text), already_decrypted=already_decrypted, link_crc="none"
+    )
 
 
 FRAUD_ELL = "2444B4090155240317068C00487AC00000000C1335670000046D172EEA280F030000000000"

@@ -8,7 +8,9 @@ from sdr_wmbus.drivers.izar import DEFAULT_KEYS, descramble
 
 
 def decode_hex(hex_text: str, already_decrypted: bool = False) -> dict:
-    return TelegramDecoder().decode(bytes.fromhex(hex_text), already_decrypted=already_decrypted)
+    return TelegramDecoder().decode(
+        bytes.fromhex(hex_text), already_decrypted=already_decrypted, link_crc="none"
+    )
 
 
 # Stored already descrambled by wmbusmeters; the real-data checksum holds for the plain records.

@@ -10,7 +10,7 @@ from sdr_wmbus.errors import DecodeError
 
 
 def decode_hex(hex_text: str) -> dict:
-    return TelegramDecoder().decode(bytes.fromhex(hex_text))
+    return TelegramDecoder().decode(bytes.fromhex(hex_text), link_crc="none")
 
 
 SAP_BLOCKED = "1944304C72242421D401A2013D4013DD8B46A4999C1293E582CC"

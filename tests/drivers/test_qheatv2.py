@@ -6,7 +6,7 @@ from sdr_wmbus.decoder import TelegramDecoder
 
 
 def decode_hex(hex_text: str) -> dict:
-    return TelegramDecoder().decode(bytes.fromhex(hex_text))
+    return TelegramDecoder().decode(bytes.fromhex(hex_text), link_crc="none")
 
 
 # Radio converter (type 0x37) of a heat meter: the unit VIF is 0x0D (100 kJ).

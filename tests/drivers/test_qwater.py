@@ -10,7 +10,7 @@ from sdr_wmbus.errors import DecodeError
 
 
 def decode_hex(hex_text: str) -> dict:
-    return TelegramDecoder().decode(bytes.fromhex(hex_text))
+    return TelegramDecoder().decode(bytes.fromhex(hex_text), link_crc="none")
 
 
 WARM_WATER_WALK_BY = (
