@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from .app.compact import expand_compact, format_signature, record_headers
-from .app.records import Apl, parse_apl
+from .app.records import parse_apl
 from .crc import crc16_en13757
 from .errors import DecodeError, DecryptionError, NoKeyError, TruncatedError, UnknownCIError
 from .frame import Frame
-from .link.afl import AuthFragmentHeader, parse_afl
+from .link.afl import parse_afl
 from .link.dll import LinkHeader, id_from_wire, normalize_frame, parse_link_header
 from .link.ell import (
     ENC_AES_CTR,
@@ -33,65 +33,19 @@ from .security.crypto import (
     aes_cmac,
     kdf_a,
 )
+from .security.diehl import decode_real_data, is_real_data
 from .security.keys import KeyStore
-from .security.tpl import TransportHeader, parse_tpl, status_text
+from .security.tpl import parse_tpl
 from .tables.ci_fields import AFL_CI, ELL_CI, MANUFACTURER_CI, TPL_CI
 from .tables.compact_formats import KNOWN_FORMATS
-from .tables.device_types import device_type_name
 from .tables.manufacturers import MANUFACTURER_NAMES, manufacturer_code
+from .telegram import Identity, Telegram
 
 log = logging.getLogger(__name__)
 
 MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
 FULL_CIS = {0x78, 0x7A, 0x72}
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the telegram is about: from the long TPL header when present, else from the DLL."""
-
-    id: str
-    manufacturer: str
-    version: int
-    device_type: int
-    m_wire: bytes
-    a_wire: bytes
-
-    @property
-    def media(self) -> str:
-        return device_type_name(self.device_type, self.manufacturer)
-
-    @classmethod
-    def from_long_header(cls, tpl: TransportHeader) -> Identity:
-        return cls(
-            tpl.id or "",
-            tpl.manufacturer or "",
-            tpl.version or 0,
-            tpl.device_type or 0,
-            tpl.m_wire or b"",
-            tpl.a_wire or b"",
-        )
-
-
-@dataclass
-class Telegram:
-    """Everything the stack learnt about one telegram; drivers read it."""
-
-    frame: bytes
-    identity: Identity
-    dll: LinkHeader | None = None
-    ell: ExtendedLinkHeader | None = None
-    afl: AuthFragmentHeader | None = None
-    tpl: TransportHeader | None = None
-    ci: int | None = None
-    payload: bytes = b""  # manufacturer-specific CI: bytes after the CI; else the decrypted APL
-    apl: Apl | None = None
-    # The meter's key from the key store, for drivers that decrypt proprietary payloads themselves.
-    key: bytes | None = field(default=None, repr=False)
-    # Why the stack left the payload undecoded (a manufacturer security mode); a driver may handle it.
-    undecoded: str | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def is_wired_mbus_long_frame(raw: bytes) -> bool:
@@ -293,13 +247,17 @@ class TelegramDecoder:
             self._header_fields(out, telegram.identity)
         if tpl.access_number is not None:
             out["access_number"] = tpl.access_number
-            out["status"] = status_text(tpl.status)
         if telegram.ell is not None and telegram.ell.encryption == ENC_AES_CTR:
             out["security_mode"] = "ell_aes_ctr"
         if tpl.config is not None:
             out["security_mode"] = tpl.security_mode
             out["configuration"] = f"0x{tpl.config:04x}"
         body = bytes(buf[pos + tpl.length :])
+        if telegram.ell is None and is_real_data(telegram.identity.manufacturer, ci, tpl.security_mode):
+            body = decode_real_data(bytes(buf[: pos + tpl.length]) + body)
+            telegram.payload = body
+            telegram.apl = parse_apl(body)
+            return
         if tpl.security_mode not in (0, 5, 7) and not already_decrypted:
             telegram.payload = body
             telegram.undecoded = (
@@ -362,6 +320,7 @@ class TelegramDecoder:
             if mode == 5:
                 iv = telegram.identity.m_wire + telegram.identity.a_wire + bytes([tpl.access_number or 0]) * 8
                 plain = aes_cbc_decrypt(key, iv, body[:enc_len])
+                telegram.decrypted_without_mac = True
             else:
                 plain = self._decrypt_mode7(telegram, key, buf, pos, body[:enc_len])
         if plain[:2] != b"\x2f\x2f":
@@ -380,6 +339,7 @@ class TelegramDecoder:
         if tpl.kdf not in (None, 1):
             raise DecodeError(f"security mode 7 key derivation {tpl.kdf} is not supported (meter {meter_id})")
         id_wire = telegram.identity.a_wire[:4]
+        telegram.decrypted_without_mac = afl.mac is None
         if afl.mac is not None:
             k_mac = kdf_a(key, KDF_MAC_METER_TO_OTHER, afl.mcr_wire, id_wire)
             mac = aes_cmac(k_mac, afl.mac_input_prefix() + bytes(buf[pos:]))[: len(afl.mac)]

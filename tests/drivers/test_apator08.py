@@ -14,7 +14,7 @@ LONG = (
 
 def test_counter_scaled_by_a_third() -> None:
     out = decode_hex(SHORT)
-    assert out["driver"] == "apator08"
+    assert out["meter"] == "apator08"
     assert out["total_m3"] == 457.579333
     assert decode_hex(LONG)["total_m3"] == 871.571
 

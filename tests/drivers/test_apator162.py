@@ -31,7 +31,7 @@ HISTORY_7C = (
 
 def test_encrypted_frame_with_zero_key() -> None:
     out = decode_hex(ENCRYPTED, "00" * 16)
-    assert out["driver"] == "apator162"
+    assert out["meter"] == "apator162"
     assert out["total_m3"] == 4.848
     assert "records" not in out and "error" not in out
 
@@ -40,7 +40,7 @@ def test_already_decrypted_register_lists() -> None:
     cases = ((PADDED, 3.843), (UNPADDED, 904.398), (LONG_CHECKSUM, 73.519), (HISTORY_7C, 51.33))
     for telegram, total in cases:
         out = decode_hex(telegram, already_decrypted=True)
-        assert out["driver"] == "apator162"
+        assert out["meter"] == "apator162"
         assert out["total_m3"] == total
         assert "error" not in out
 

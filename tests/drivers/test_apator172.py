@@ -10,7 +10,7 @@ SECOND = "1C44148607A814000411A0215400000840030000000005FF05D83D0000"
 
 def test_counter_scaled_by_a_third() -> None:
     out = decode_hex(FIRST)
-    assert out["driver"] == "apator172"
+    assert out["meter"] == "apator172"
     assert out["total_m3"] == 7177.666667
     assert decode_hex(SECOND)["total_m3"] == 7179
 

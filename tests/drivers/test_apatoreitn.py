@@ -10,7 +10,7 @@ CI_B6_SEAL_INTACT = "25441486323737370408B60AFFFFF5450186F41B9D58A0A100007809000
 
 def test_direct_block() -> None:
     out = decode_hex(CI_A0_SEAL_BROKEN)
-    assert out["driver"] == "apatoreitn"
+    assert out["meter"] == "apatoreitn"
     assert (out["current_hca"], out["previous_hca"]) == (1, 89)
     assert out["current_date"] == "2022-09-18"
     assert out["season_start_date"] == "2016-05-01"

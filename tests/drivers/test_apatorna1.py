@@ -12,7 +12,7 @@ SUMMER_MIN_FLOW = "1C440106813591041407A0FF019E3790584B0876226B94ADC34FFABDED"
 
 def test_total_time_and_history() -> None:
     out = decode_hex(WINTER, ZERO_KEY)
-    assert out["driver"] == "apatorna1"
+    assert out["meter"] == "apatorna1"
     assert out["total_m3"] == 345.312
     assert out["meter_datetime"] == "2024-03-23 15:22"
     assert out["historic_m3"] == 300.619

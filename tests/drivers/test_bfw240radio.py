@@ -34,7 +34,7 @@ def history(out: dict) -> list[int]:
 def test_february() -> None:
     out = decode_hex(FEBRUARY)
     assert "error" not in out, out
-    assert out["driver"] == "bfw240radio"
+    assert out["meter"] == "bfw240radio"
     assert (out["current_hca"], out["prev_hca"], out["device_date"]) == (904, 961, "2021-02-28")
     assert history(out) == [541, 961, 522, 226, 14, 4, 4, 4, 2] + [0] * 9
     assert "records" not in out  # the APL is not records: no generic garbage

@@ -21,7 +21,7 @@ VARIO = (
 def test_energies() -> None:
     for telegram, previous, current in ((CI_A1, 375, 120), (CI_A2, 24966, 284), (VARIO, 50451, 7567)):
         out = decode_hex(telegram)
-        assert out["driver"] == "compact5"
+        assert out["meter"] == "compact5"
         assert (out["previous_kwh"], out["current_kwh"]) == (previous, current)
         assert out["total_kwh"] == previous + current
 

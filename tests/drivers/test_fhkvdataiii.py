@@ -14,7 +14,7 @@ LAYOUT_01 = (
 
 def test_layout_0f_with_extra_byte() -> None:
     out = decode_hex(LAYOUT_0F)
-    assert out["driver"] == "fhkvdataiii"
+    assert out["meter"] == "fhkvdataiii"
     assert (out["current_hca"], out["current_date"]) == (4, "2021-02-05")
     assert (out["previous_hca"], out["previous_date"]) == (45, "2020-12-31")
     assert (out["temp_room_c"], out["temp_radiator_c"]) == (22.37, 23.6)

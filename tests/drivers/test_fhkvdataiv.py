@@ -13,7 +13,7 @@ TELEGRAM = (
 
 def test_records_and_monthly_profile() -> None:
     out = decode_hex(TELEGRAM, KEY)
-    assert out["driver"] == "fhkvdataiv"
+    assert out["meter"] == "fhkvdataiv"
     assert out["current_consumption_hca"] == 2
     assert out["consumption_at_set_date_hca"] == 25
     assert out["set_date"] == "2020-12-31"

@@ -30,7 +30,7 @@ V53 = "2e44b0099861036853087a000020002F2F036E0000000F100043106A7D2C4A078F12202CB
 def test_frame_11_history() -> None:
     out = decode_hex(HC1, already_decrypted=True)
     assert "error" not in out, out
-    assert out["driver"] == "hydroclimav2"
+    assert out["meter"] == "hydroclimav2"
     assert out["average_heater_temperature_c"] == 49.19
     assert out["average_ambient_temperature_c"] == 22.71
     assert out["max_ambient_temperature_c"] == 58.2
@@ -54,7 +54,7 @@ def test_frame_11_no_value_marker() -> None:
 
 def test_frame_10_temperatures() -> None:
     out = decode_hex(V53)
-    assert out["driver"] == "hydroclimav2"
+    assert out["meter"] == "hydroclimav2"
     assert (out["average_ambient_temperature_c"], out["max_ambient_temperature_c"]) == (18.66, 47.51)
     assert out["average_ambient_temperature_last_month_c"] == 15.78
     assert out["average_heater_temperature_last_month_c"] == 17.47

@@ -30,7 +30,7 @@ MODE5_FILLERS = (
 
 def test_fraud_block_after_ell() -> None:
     out = decode_hex(FRAUD_ELL)
-    assert out["driver"] == "hydrodigit"
+    assert out["meter"] == "hydrodigit"
     assert out["total_m3"] == 6.735
     assert out["meter_datetime"] == "2023-08-10 14:23"
     assert out["contents"] == "BATTERY_VOLTAGE FRAUD_DATE"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sdr_wmbus.decoder import TelegramDecoder
-from sdr_wmbus.drivers.izar import DEFAULT_KEYS, decode_prios, fold_key, lfsr_keystream
+from sdr_wmbus.drivers.hooks.izar import decode_prios
 from sdr_wmbus.errors import DecodeError
+from sdr_wmbus.security.diehl import DEFAULT_KEYS, fold_key, lfsr_keystream
 
 
 def decode_hex(hex_text: str) -> dict:
@@ -45,7 +46,7 @@ def test_prios_values(
 ) -> None:
     out = decode_hex(hex_text)
     assert "error" not in out, out
-    assert out["driver"] == "izar"
+    assert out["meter"] == "izar"
     assert out["id"] == meter_id
     assert out["total_m3"] == total
     assert out["last_month_total_m3"] == last_month

@@ -11,7 +11,7 @@ DAY_AFTER = "2F446850313233347462A2067F24590010083100000003060609060306090706060
 
 def test_totals_and_dates() -> None:
     out = decode_hex(APRIL)
-    assert out["driver"] == "mkradio3"
+    assert out["meter"] == "mkradio3"
     assert out["total_m3"] == 13.8
     assert out["target_m3"] == 8.9
     assert out["prev_date"] == "2018-12-31"

@@ -12,7 +12,7 @@ LEGACY = (
 
 def test_total_target_and_monthly_history() -> None:
     out = decode_hex(LEGACY)
-    assert out["driver"] == "mkradio3a"
+    assert out["meter"] == "mkradio3a"
     assert out["total_m3"] == 948.8
     assert out["target_m3"] == 9.3
     assert out["target_date"] == "2024-11-28"

@@ -9,7 +9,7 @@ WARM = "2F446850200141029562A206702901006017030004000300000000000000000000000000
 
 def test_total_and_target() -> None:
     out = decode_hex(WARM)
-    assert out["driver"] == "mkradio4"
+    assert out["meter"] == "mkradio4"
     assert out["total_m3"] == 0.4
     assert out["target_m3"] == 0.1
 

@@ -45,7 +45,7 @@ def test_whole_kwh_deltas() -> None:
 
 def test_standard_frame_stays_generic() -> None:
     out = decode_hex(HEAT_STANDARD)
-    assert out["driver"] == "generic"
+    assert out["meter"] == "generic"
     assert out["total_energy_consumption_kwh"] == 390.4
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sdr_wmbus.decoder import TelegramDecoder
-from sdr_wmbus.drivers.qwater import decode_walk_by_block
+from sdr_wmbus.drivers.hooks.qwater import decode_walk_by_block
 from sdr_wmbus.errors import DecodeError
 
 
@@ -38,7 +38,7 @@ MY_QWATER_WALK_BY = (
 
 def test_walk_by_registers() -> None:
     out = decode_hex(WARM_WATER_WALK_BY)
-    assert out["driver"] == "qwater"
+    assert out["meter"] == "qwater"
     assert out["total_m3"] == 39.729
     assert (out["target_m3"], out["target_date"]) == (30.358, "2023-12-31")
     assert (out["total_storage_17_m3"], out["meter_date_storage_17"]) == (39.726, "2024-11-30")
@@ -56,7 +56,7 @@ def test_monthly_deltas() -> None:
 def test_walk_by_names_match_the_standard_frame() -> None:
     standard = decode_hex(QQ5_STANDARD)
     walk_by = decode_hex(QQ5_WALK_BY)
-    assert standard["driver"] == "generic"
+    assert standard["meter"] == "generic"
     assert standard["total_m3"] == 0.037
     assert (walk_by["total_m3"], walk_by["total_storage_17_m3"]) == (0.069, 0.068)
     assert walk_by["meter_date_storage_17"] == "2026-01-31"

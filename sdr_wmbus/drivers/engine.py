@@ -1,0 +1,228 @@
+"""Applying a driver to a decoded telegram: find each field's record, convert, look up, compute.
+
+The driver is data (:mod:`.spec`); this is the one matcher every driver goes through. Records are
+grouped once per telegram by quantity and by exact header, so a field looks at only the records that
+can match it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..errors import DecodeError
+from .spec import NEUTRAL_MODIFIERS, DriverSpec, FieldSpec, LookupRule, Match
+from .status import join_status, tpl_status_words
+from .units import UnitMismatch, convert
+
+if TYPE_CHECKING:
+    from ..app.records import Record
+    from ..telegram import Telegram
+
+Hook = Callable[["Telegram"], dict]
+_HOOKS: dict[str, Hook] = {}
+
+
+def hook_function(name: str) -> Hook:
+    """The ``decode(telegram) -> dict`` of built-in hook module ``name``."""
+    if name not in _HOOKS:
+        try:
+            module = importlib.import_module(f"sdr_wmbus.drivers.hooks.{name}")
+        except ModuleNotFoundError:
+            raise DecodeError(f"driver hook {name!r} does not exist") from None
+        _HOOKS[name] = module.decode
+    return _HOOKS[name]
+
+
+class RecordIndex:
+    """A telegram's records, grouped for matching."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.records = records
+        self.by_quantity: dict[str, list[Record]] = defaultdict(list)
+        self.by_header: dict[bytes, list[Record]] = defaultdict(list)
+        for record in records:
+            self.by_quantity[record.quantity].append(record)
+            self.by_header[record.header].append(record)
+
+    def candidates(self, match: Match) -> list[Record]:
+        if match.dif_vifs is not None:
+            found = [r for key in match.dif_vifs for r in self.by_header.get(key, ())]
+            if len(match.dif_vifs) > 1:
+                found.sort(key=lambda r: r.offset)
+            return [r for r in found if _addressed(r, match)]
+        assert match.quantities is not None
+        found = [r for q in match.quantities for r in self.by_quantity.get(q, ())]
+        if len(match.quantities) > 1:
+            found.sort(key=lambda r: r.offset)
+        return [r for r in found if _addressed(r, match)]
+
+
+def _addressed(record: Record, match: Match) -> bool:
+    if match.measurement != "any" and record.function != match.measurement:
+        return False
+    if not match.storage[0] <= record.storage <= match.storage[1]:
+        return False
+    if not match.tariff[0] <= record.tariff <= match.tariff[1]:
+        return False
+    if not match.subunit[0] <= record.subunit <= match.subunit[1]:
+        return False
+    if match.modifiers is not None:
+        modifiers = set(record.modifiers) - NEUTRAL_MODIFIERS
+        if modifiers != match.modifiers:
+            return False
+    return True
+
+
+def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
+    """The words a code value stands for under a field's lookup rules."""
+    words: list[str] = []
+    for rule in rules:
+        masked = value & rule.mask
+        if rule.kind == "bits":
+            bit = 1
+            while bit <= masked:
+                if masked & bit:
+                    word = rule.words.get(bit)
+                    words.append(word if word is not None else rule.unknown.format(value=bit >> rule.shift))
+                bit <<= 1
+        else:
+            word = rule.words.get(masked >> rule.shift if rule.shift else masked)
+            if word is None:
+                word = rule.words.get(masked)
+            words.append(word if word is not None else rule.unknown.format(value=masked >> rule.shift))
+    return [w for w in words if w]
+
+
+def _round(value: float) -> float | int:
+    """Round away binary noise from scaling (1.991 not 1.9909999999999999) without losing digits."""
+    rounded = float(f"{value:.12g}")
+    return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
+
+
+def field_value(spec: FieldSpec, record: Record) -> object:
+    """The value a record gives this field, in the field's unit and format."""
+    value = record.value
+    if value is None or value in spec.invalid:
+        return None
+    if spec.lookup:
+        raw = value if isinstance(value, int) else _raw_int(record)
+        if raw is None:
+            return None
+        words = lookup_words(spec.lookup, raw)
+        return " ".join(words) if words else spec.lookup_default
+    fmt = spec.format
+    if fmt == "hex":
+        return record.data[::-1].hex().upper() if not isinstance(value, str) else value
+    if fmt == "text":
+        if isinstance(value, int) and record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
+            return f"{value:0{2 * len(record.data)}d}"  # BCD: keep the leading zeros printed on the meter
+        return str(value)
+    if fmt in ("date", "datetime"):
+        if not isinstance(value, str):
+            return None
+        return value[:10] if fmt == "date" else value
+    if fmt == "raw":
+        return value
+    if not isinstance(value, (int, float)):
+        return None
+    if spec.unit is not None:
+        value = convert(value, record.unit, spec.unit)
+    if spec.scale != 1.0 or spec.offset:
+        value = value * spec.scale + spec.offset
+    if fmt == "int":
+        return int(value)
+    return _round(value) if isinstance(value, float) else value
+
+
+def _raw_int(record: Record) -> int | None:
+    if not record.data:
+        return None
+    return int.from_bytes(record.data, "little")
+
+
+def _missing_value(spec: FieldSpec) -> tuple[bool, object]:
+    if spec.missing == "omit":
+        return False, None
+    if spec.missing == "null":
+        return True, None
+    return True, spec.missing
+
+
+def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
+    """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
+    from_hook: dict = {}
+    if driver.hook:
+        from_hook = hook_function(driver.hook)(telegram)
+    records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
+    index = RecordIndex(records)
+    values: dict[str, object] = {}
+    if driver.generic_names and telegram.apl is not None and not driver.proprietary:
+        from .generic import decode as generic_names
+
+        values.update(generic_names(telegram))
+    hidden: set[str] = set()
+    formulas: list[FieldSpec] = []
+    for spec in driver.fields:
+        if spec.formula is not None:
+            formulas.append(spec)
+            continue
+        if spec.from_hook:
+            name = spec.output_name()
+            if name in from_hook:
+                values[name] = from_hook.pop(name)
+            else:
+                present, value = _missing_value(spec)
+                if present:
+                    values[name] = value
+            if spec.hidden:
+                hidden.add(name)
+            continue
+        assert spec.match is not None
+        matched = index.candidates(spec.match)
+        if spec.index:
+            matched = matched[spec.index - 1 : spec.index]
+        elif not spec.templated:
+            matched = matched[:1]
+        produced = False
+        for record in matched:
+            name = spec.output_name(record.storage, record.tariff, record.subunit)
+            if name in values and values[name] is not None:
+                continue  # an earlier field (or record) already gave this name
+            try:
+                values[name] = field_value(spec, record)
+            except UnitMismatch:
+                continue
+            produced = True
+            if spec.hidden:
+                hidden.add(name)
+        if not produced and not spec.templated:
+            name = spec.output_name()
+            present, value = _missing_value(spec)
+            if present and name not in values:
+                values[name] = value
+                if spec.hidden:
+                    hidden.add(name)
+    values.update({k: v for k, v in from_hook.items() if k not in values})
+    for spec in formulas:
+        name = spec.output_name()
+        value = spec.formula.evaluate(values) if spec.formula is not None else None
+        if isinstance(value, float):
+            value = _round(value)
+        if value is None:
+            present, value = _missing_value(spec)
+            if not present:
+                continue
+        values[name] = value
+        if spec.hidden:
+            hidden.add(name)
+    if driver.status.enabled and "status" not in from_hook:
+        words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
+        for name in driver.status.fields:
+            text = values.get(name)
+            if isinstance(text, str):
+                words.extend(text.split())
+        values["status"] = join_status(words)
+    return {k: v for k, v in values.items() if k not in hidden}

@@ -1,0 +1,146 @@
+"""Computed driver fields: a small, safe expression language over a telegram's other fields.
+
+``formula = "total_energy_consumption_kwh - total_cooling_kwh"`` or
+``formula = "add_months(meter_date, -storage)"``. Allowed: numbers, strings, field names (their output
+names), ``+ - * /``, parentheses and the functions in :data:`FUNCTIONS`. Nothing else parses, so a driver
+file can never run code. A formula whose inputs are missing gives no value.
+"""
+
+from __future__ import annotations
+
+import ast
+import calendar
+import datetime
+import operator
+from collections.abc import Callable, Mapping
+
+
+class FormulaError(ValueError):
+    """A formula that does not parse or uses something not allowed (reported when the file loads)."""
+
+
+class Missing(Exception):
+    """An input of the formula has no value in this telegram."""
+
+
+def _date(text: object) -> datetime.date:
+    if not isinstance(text, str) or len(text) < 10:
+        raise Missing
+    try:
+        return datetime.date.fromisoformat(text[:10])
+    except ValueError:
+        raise Missing from None
+
+
+def add_months(date: object, months: object) -> str:
+    """The same day ``months`` later (clamped to the month's end), as wmbusmeters counts history dates."""
+    day = _date(date)
+    total = day.year * 12 + day.month - 1 + int(months)  # type: ignore[call-overload]
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(day.day, last)).isoformat()
+
+
+def add_days(date: object, days: object) -> str:
+    return (_date(date) + datetime.timedelta(days=int(days))).isoformat()  # type: ignore[call-overload]
+
+
+def end_of_month(date: object) -> str:
+    day = _date(date)
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1]).isoformat()
+
+
+def date_part(value: object) -> str:
+    """The date of a date-time text."""
+    return _date(value).isoformat()
+
+
+def coalesce(*values: object) -> object:
+    """The first argument that has a value."""
+    for value in values:
+        if value is not None:
+            return value
+    raise Missing
+
+
+FUNCTIONS: dict[str, Callable[..., object]] = {
+    "add_months": add_months,
+    "add_days": add_days,
+    "end_of_month": end_of_month,
+    "date_part": date_part,
+    "round": round,
+    "abs": abs,
+    "min": min,
+    "max": max,
+}
+_LAZY = {"coalesce"}  # takes missing inputs without failing
+
+_OPERATORS: dict[type, Callable[[object, object], object]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+class Formula:
+    """A parsed, checked expression; ``evaluate(values)`` gives the value or None."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError as exc:
+            raise FormulaError(f"formula {text!r} does not parse: {exc.msg}") from None
+        self.names: set[str] = set()
+        self._check(tree.body)
+        self.tree = tree.body
+
+    def _check(self, node: ast.AST) -> None:
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            self._check(node.left)
+            self._check(node.right)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            self._check(node.operand)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+            pass
+        elif isinstance(node, ast.Name):
+            self.names.add(node.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            if node.func.id not in FUNCTIONS and node.func.id not in _LAZY:
+                known = ", ".join(sorted([*FUNCTIONS, *_LAZY]))
+                raise FormulaError(f"unknown function {node.func.id!r} in {self.text!r} (known: {known})")
+            for arg in node.args:
+                self._check(arg)
+        else:
+            raise FormulaError(f"formula {self.text!r}: {type(node).__name__} is not allowed")
+
+    def evaluate(self, values: Mapping[str, object]) -> object:
+        try:
+            return self._eval(self.tree, values)
+        except (Missing, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+
+    def _eval(self, node: ast.AST, values: Mapping[str, object]) -> object:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            value = values.get(node.id)
+            if value is None:
+                raise Missing
+            return value
+        if isinstance(node, ast.BinOp):
+            return _OPERATORS[type(node.op)](self._eval(node.left, values), self._eval(node.right, values))
+        if isinstance(node, ast.UnaryOp):
+            operand = self._eval(node.operand, values)
+            return -operand if isinstance(node.op, ast.USub) else +operand  # type: ignore[operator]
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if node.func.id in _LAZY:
+            results = []
+            for arg in node.args:
+                try:
+                    results.append(self._eval(arg, values))
+                except Missing:
+                    results.append(None)
+            return coalesce(*results)
+        return FUNCTIONS[node.func.id](*(self._eval(arg, values) for arg in node.args))
