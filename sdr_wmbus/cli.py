@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from . import __version__
-from .commands import add_key_arguments
+from .commands import add_key_arguments, load_keys
 from .errors import ConfigError
 from .input_lines import parse_line
 from .link.dll import LINK_CRC_CHOICES
@@ -24,8 +24,6 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .drivers import driver_names
-
     parser = argparse.ArgumentParser(
         prog="sdr-wmbus",
         description="Wireless M-Bus receiver and telegram decoder.",
@@ -43,10 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     dec.add_argument("hex", nargs="*", metavar="HEX", help="telegram(s) as hex; '-' or none: read stdin")
-    keys = dec.add_mutually_exclusive_group()
-    keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
-    keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
-    dec.add_argument("--driver", metavar="NAME", help=f"force a driver ({', '.join(driver_names())})")
+    add_key_arguments(dec)
     dec.add_argument(
         "--already-decrypted",
         action="store_true",
@@ -141,17 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_keys(args: argparse.Namespace):
-    from .security.keys import KeyStore, parse_key
-
-    if args.meters:
-        return KeyStore.from_file(args.meters)
-    store = KeyStore()
-    if args.key:
-        store.default_key = parse_key(args.key, "--key")
-    return store
-
-
 def _lines(args: argparse.Namespace) -> Iterator[str]:
     sources: Iterable[str] = args.hex
     if not args.hex or args.hex == ["-"]:
@@ -163,20 +147,11 @@ def _lines(args: argparse.Namespace) -> Iterator[str]:
 
 def cmd_decode(args: argparse.Namespace) -> int:
     from .decoder import TelegramDecoder
-    from .drivers import driver_names
 
-    if args.driver and args.driver not in driver_names():
-        return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     try:
-        keys = _load_keys(args)
+        keys = load_keys(args)
     except ConfigError as exc:
         return _fail(str(exc))
-    for meter in keys.meters.values():
-        if meter.driver and meter.driver not in driver_names():
-            return _fail(
-                f"meter {meter.id}: unknown driver {meter.driver!r}; "
-                f"known drivers: {', '.join(driver_names())}"
-            )
     decoder = TelegramDecoder(keys, driver=args.driver)
     try:
         outputs = Outputs(args, pretty=args.format == "pretty", batch=True)

@@ -19,11 +19,58 @@ EXIT_USAGE = 2
 
 
 def add_key_arguments(parser: argparse.ArgumentParser) -> None:
-    """--key / --meters / --driver, the same for every command that decodes."""
+    """--key / --key-file / --meters / --driver / --drivers, the same for every command that decodes."""
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--key", metavar="HEX", help="AES-128 key (32 hex digits) for every meter")
-    keys.add_argument("--meters", metavar="FILE", help="TOML file with [[meter]] id/key/name/driver entries")
-    parser.add_argument("--driver", metavar="NAME", help="force a driver")
+    keys.add_argument(
+        "--key-file", metavar="FILE", help="file holding the key for every meter (not shown in ps)"
+    )
+    keys.add_argument(
+        "--meters",
+        metavar="PATH",
+        help="meters file (TOML [[meter]] entries, or a wmbusmeters meter file) or a folder of them "
+        "(e.g. /etc/wmbusmeters.d)",
+    )
+    parser.add_argument("--driver", metavar="NAME", help="force a driver (name or wmbusmeters alias)")
+    parser.add_argument(
+        "--drivers",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="your own driver file or folder of *.toml driver files (repeatable)",
+    )
+
+
+def load_keys(args: argparse.Namespace):
+    """The key store from --key/--key-file/--meters, with the user's drivers loaded and the drivers
+    named in the meters file checked; ConfigError (one line, never quoting a key) otherwise."""
+    from .drivers import DriverFileError, driver_names, use_user_drivers
+    from .errors import ConfigError
+    from .security.keys import KeyStore, parse_key, read_key_file
+
+    if args.meters:
+        store = KeyStore.from_file(args.meters)
+    else:
+        store = KeyStore()
+        if args.key:
+            store.default_key = parse_key(args.key, "--key")
+        elif getattr(args, "key_file", None):
+            store.default_key = read_key_file(args.key_file)
+    folders = [*store.driver_folders, *getattr(args, "drivers", [])]
+    if folders:
+        try:
+            use_user_drivers(folders)
+        except DriverFileError as exc:
+            raise ConfigError(str(exc)) from None
+    known = driver_names()
+    if getattr(args, "driver", None) and args.driver not in known:
+        raise ConfigError(f"unknown driver {args.driver!r} (sdr-wmbus drivers lists them)")
+    for meter in [*store.meters.values(), *(config for _, config in store.patterns)]:
+        if meter.driver and meter.driver not in known:
+            raise ConfigError(
+                f"meter {meter.id}: unknown driver {meter.driver!r} (sdr-wmbus drivers lists them)"
+            )
+    return store
 
 
 def setup_logging(verbose: int) -> None:
@@ -98,18 +145,14 @@ class Progress:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from .cli import _load_keys
     from .decoder import TelegramDecoder
-    from .drivers import driver_names
     from .pipeline import RadioPipeline
     from .sources import SourceError
     from .tables.phy import CENTER_T1_C1_HZ
 
-    if args.driver and args.driver not in driver_names():
-        return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     try:
         modes = _modes(args.modes)
-        keys = _load_keys(args)
+        keys = load_keys(args)
         source = _open(args)
     except (ConfigError, SourceError) as exc:
         return _fail(str(exc))

@@ -124,6 +124,8 @@ class TelegramDecoder:
             meter = self.keys.meter(meter_id)
             if meter and meter.name:
                 out["name"] = meter.name
+            if meter and meter.extra:
+                out.update({k: v for k, v in meter.extra.items() if k not in out})
         out.update(frame.radio_fields())
         out["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         return out

@@ -26,6 +26,7 @@ from .commands import (
     _modes,
     _number,
     add_key_arguments,
+    load_keys,
     mode_counts,
     setup_logging,
 )
@@ -287,16 +288,12 @@ class Listener:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from .cli import _load_keys
     from .decoder import TelegramDecoder
-    from .drivers import driver_names
     from .phy.combined import CombinedReceiver
     from .pipeline import RadioPipeline
     from .sources import SourceError
 
     setup_logging(args.verbose)
-    if args.driver and args.driver not in driver_names():
-        return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     try:
         modes = _modes(args.modes)
         rate = _number(args.rate, "--rate") or DEFAULT_RATE
@@ -306,7 +303,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         ppm, auto_ppm = _parse_ppm(args.ppm)
         if args.stats_interval <= 0:
             raise ConfigError("--stats-interval must be positive")
-        keys = _load_keys(args)
+        keys = load_keys(args)
         decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
         pipeline = RadioPipeline(rate, center, modes, decoder)
         source = _open_source(args, rate, center, gain, ppm)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 
-from .commands import EXIT_ERROR, EXIT_OK, _fail, add_key_arguments, setup_logging
+from .commands import EXIT_ERROR, EXIT_OK, _fail, add_key_arguments, load_keys, setup_logging
 from .errors import ConfigError
 from .frame import Frame
 from .outputs.fanout import Outputs
@@ -302,16 +302,12 @@ class RawSubscriber:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .cli import _load_keys
     from .decoder import TelegramDecoder
-    from .drivers import driver_names
     from .outputs.mqtt import parse_mqtt_url
 
     setup_logging(args.verbose)
     if not args.mqtt:
         return _fail("serve needs --mqtt URL: it decodes the raw frames that receivers publish there")
-    if args.driver and args.driver not in driver_names():
-        return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     if not args.receiver_name:
         args.receiver_name = f"serve-{socket.gethostname()}"
     try:
@@ -320,7 +316,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.share is not None and not args.share.replace("-", "").replace("_", "").isalnum():
             raise ConfigError("--share: a group name of letters, digits, - and _")
         settings = parse_mqtt_url(args.mqtt)
-        keys = _load_keys(args)
+        keys = load_keys(args)
         outputs = Outputs(args, pretty=args.output_format == "pretty")
     except ConfigError as exc:
         return _fail(str(exc))
