@@ -110,6 +110,32 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(srv)
     add_output_arguments(srv)
 
+    drv = sub.add_parser(
+        "drivers",
+        help="list the supported meters (drivers) and their fields; check your own driver file",
+        description="List every driver: name, meter type, manufacturers, the meter, wmbusmeters aliases. "
+        "With --check, load driver files of your own and run their [[test]] telegrams.",
+    )
+    drv.add_argument("--fields", action="store_true", help="also list each driver's fields")
+    drv.add_argument("--json", action="store_true", help="as JSON")
+    drv.add_argument("--markdown", action="store_true", help="as a Markdown table (the README's)")
+    drv.add_argument("--drivers", metavar="PATH", action="append", default=[], help="add your driver files")
+    drv.add_argument("--check", metavar="PATH", nargs="+", help="check these driver files (or folders)")
+
+    ana = sub.add_parser(
+        "analyze",
+        help="explain a telegram: layers, records with their DIF/VIF bytes, and what each driver prints",
+        description="Explain one telegram as a person debugging a meter wants to read it: each layer "
+        "(DLL, ELL, AFL, TPL) with its bytes, each record with its DIF/VIF bytes, storage, tariff, "
+        "subunit, value and unit, then the drivers that could decode it, best first. Keys are used, "
+        "never shown.",
+    )
+    ana.add_argument("hex", metavar="HEX", help="the telegram as hex (or an rtl_wmbus or telegram=|..| line)")
+    add_key_arguments(ana)
+    ana.add_argument("--already-decrypted", action="store_true", help="the encrypted part is plaintext")
+    ana.add_argument("--link-crc", choices=LINK_CRC_CHOICES, default="auto", help="link-layer CRCs present?")
+    ana.add_argument("--json", action="store_true", help="as JSON")
+
     syn = sub.add_parser(
         "synth",
         help="write a synthetic T1/C1 IQ test signal",
@@ -185,6 +211,65 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_drivers(args: argparse.Namespace) -> int:
+    import json
+
+    from .drivers import DriverFileError, load_user_drivers, registry, use_user_drivers
+    from .drivers.listing import check, render_markdown, render_text, rows
+
+    try:
+        if args.check:
+            use_user_drivers([*args.drivers, *args.check])  # detection must see the files checked
+            problems = []
+            count = 0
+            for path in args.check:
+                for driver in load_user_drivers(path):
+                    count += 1
+                    problems += check(driver)
+            for problem in problems:
+                print(problem)
+            print(
+                f"{count} driver file(s) checked: "
+                + ("all tests pass" if not problems else f"{len(problems)} problem(s)")
+            )
+            return EXIT_OK if not problems else EXIT_NOTHING_DECODED
+        if args.drivers:
+            use_user_drivers(args.drivers)
+    except DriverFileError as exc:
+        return _fail(str(exc))
+    table = rows(list(registry().drivers.values()))
+    if args.json:
+        print(json.dumps(table, indent=2, ensure_ascii=False))
+    elif args.markdown:
+        print(render_markdown(table))
+    else:
+        print(render_text(table, with_fields=args.fields))
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    import json
+
+    from .analyze import analyze, render
+    from .decoder import TelegramDecoder
+
+    try:
+        keys = load_keys(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    parsed = parse_line(args.hex)
+    if parsed.frame is None:
+        return _fail(str(parsed.error))
+    link_crc = args.link_crc if args.link_crc != "auto" else parsed.link_crc
+    decoder = TelegramDecoder(keys, driver=args.driver)
+    analysis = analyze(decoder, parsed.frame, args.already_decrypted, link_crc)
+    if args.json:
+        print(json.dumps(analysis.to_json(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(render(analysis))
+    return EXIT_OK if "error" not in analysis.result else EXIT_NOTHING_DECODED
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -206,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
             from .serve import cmd_serve
 
             return cmd_serve(args)
+        if args.command == "drivers":
+            return cmd_drivers(args)
+        if args.command == "analyze":
+            return cmd_analyze(args)
         if args.command == "synth":
             from .synth import run_synth
 

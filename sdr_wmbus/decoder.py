@@ -106,13 +106,20 @@ class TelegramDecoder:
         ``link_crc`` is what the caller knows of the link-layer CRCs ('none', 'present', 'auto'); by
         default a frame from a receiver (mode known) is CRC-free by contract, anything else 'auto'.
         """
+        return self.decode_telegram(frame, already_decrypted, link_crc)[0]
+
+    def decode_telegram(
+        self, frame: Frame | bytes, already_decrypted: bool = False, link_crc: str | None = None
+    ) -> tuple[dict, Telegram | None]:
+        """:meth:`decode`, also returning what each layer found (for ``analyze``); never raises."""
         if not isinstance(frame, Frame):
             frame = Frame(data=bytes(frame))
         if link_crc is None:
             link_crc = "none" if frame.mode else "auto"
         out: dict = {}
+        telegram = None
         try:
-            self._decode_into(out, frame, already_decrypted, link_crc)
+            telegram = self._decode_into(out, frame, already_decrypted, link_crc)
         except Exception as exc:  # noqa: BLE001 - last resort: one telegram must never end the stream
             log.error("internal error decoding %s: %r", frame.data.hex(), exc, exc_info=True)
             for name in list(out):
@@ -128,9 +135,11 @@ class TelegramDecoder:
                 out.update({k: v for k, v in meter.extra.items() if k not in out})
         out.update(frame.radio_fields())
         out["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        return out
+        return out, telegram
 
-    def _decode_into(self, out: dict, frame: Frame, already_decrypted: bool, link_crc: str) -> None:
+    def _decode_into(
+        self, out: dict, frame: Frame, already_decrypted: bool, link_crc: str
+    ) -> Telegram | None:
         telegram: Telegram | None = None
         try:
             telegram = self._decode_layers(frame.data, already_decrypted, out, link_crc)
@@ -148,6 +157,7 @@ class TelegramDecoder:
                 out.setdefault("error", str(exc))
             if telegram.warnings:
                 out["warnings"] = telegram.warnings
+        return telegram
 
     # ------------------------------------------------------------------ layers
     def _decode_layers(self, data: bytes, already_decrypted: bool, out: dict, link_crc: str) -> Telegram:

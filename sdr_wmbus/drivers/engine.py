@@ -32,7 +32,10 @@ def hook_function(name: str) -> Hook:
             module = importlib.import_module(f"sdr_wmbus.drivers.hooks.{name}")
         except ModuleNotFoundError:
             raise DecodeError(f"driver hook {name!r} does not exist") from None
-        _HOOKS[name] = module.decode
+        decode = getattr(module, "decode", None)
+        if decode is None:
+            raise DecodeError(f"driver hook {name!r} has no decode(telegram)")
+        _HOOKS[name] = decode
     return _HOOKS[name]
 
 

@@ -7,3 +7,7 @@ Radio converters (type 0x37) are matched by the qwater driver, which decodes eit
 """
 
 from __future__ import annotations
+
+from .qwater import decode
+
+__all__ = ["decode"]
