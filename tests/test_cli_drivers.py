@@ -38,12 +38,14 @@ format = "date"
 
 [[test]]
 telegram = "20445A6B7856341201077A010000002F2F0413D2040000426CBF2C4413E8030000"
-expected = '''{"meter": "mywater", "id": "12345678", "total_l": 1234, "billing_m3": 1.0, "billing_date": "2021-12-31"}'''
+expected = '''{"meter": "mywater", "id": "12345678", "total_l": 1234, "billing_m3": 1.0,
+              "billing_date": "2021-12-31"}'''
 """
 
 
 def sdr_wmbus(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sdr_wmbus", *args], capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "sdr_wmbus", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
 def test_drivers_lists_every_driver_with_aliases_and_fields():
@@ -61,7 +63,8 @@ def test_analyze_explains_layers_records_and_drivers_without_showing_the_key():
     done = sdr_wmbus("analyze", KAMWATER, "--key", KEY)
     assert done.returncode == 0, done.stderr
     text = done.stdout
-    for expected in ("DLL", "M=KAM (Kamstrup)", "ELL", "session number", "02FF20", "4413", "volume (storage 1)"):
+    parts = ("DLL", "M=KAM (Kamstrup)", "ELL", "session number", "02FF20", "4413", "volume (storage 1)")
+    for expected in parts:
         assert expected in text
     assert "kamwater (detected)" in text and "time_dry='22-31 days'" in text
     assert KEY not in text.upper() and KEY not in done.stderr.upper()
