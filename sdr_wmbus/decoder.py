@@ -33,6 +33,7 @@ from .security.crypto import (
     aes_cmac,
     kdf_a,
 )
+from .security.diehl import DIEHL_MANUFACTURERS as DIEHL_FAMILY
 from .security.diehl import decode_real_data, is_real_data
 from .security.keys import KeyStore
 from .security.tpl import parse_tpl
@@ -43,6 +44,12 @@ from .telegram import Identity, Telegram
 
 log = logging.getLogger(__name__)
 
+#: Publicly known default keys, tried only when no key is configured for a meter (mode 5):
+#: (name reported in the output, key, manufacturers it applies to or () for any).
+DEFAULT_KEYS: tuple[tuple[str, bytes, tuple[str, ...]], ...] = (
+    ("all-zero default key", bytes(16), ()),  # e.g. Apator overlays as shipped
+    ("Diehl default key", bytes.fromhex("51728910E66D83F8" * 2), DIEHL_FAMILY),
+)
 MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
 FULL_CIS = {0x78, 0x7A, 0x72}
@@ -155,6 +162,8 @@ class TelegramDecoder:
                 out.update(apply_drivers(telegram, driver_name))
             except DecodeError as exc:
                 out.setdefault("error", str(exc))
+            if telegram.default_key and "error" not in out:
+                out["default_key"] = telegram.default_key  # say which public key opened it
             if telegram.warnings:
                 out["warnings"] = telegram.warnings
         return telegram
@@ -327,11 +336,12 @@ class TelegramDecoder:
             plain = body[:enc_len]
         else:
             key = self.keys.key_for(meter_id)
+            if key is None and mode == 5:
+                return self._try_default_keys(telegram, body, enc_len)
             if key is None:
                 raise NoKeyError(f"encrypted, no key for meter {meter_id}")
             if mode == 5:
-                iv = telegram.identity.m_wire + telegram.identity.a_wire + bytes([tpl.access_number or 0]) * 8
-                plain = aes_cbc_decrypt(key, iv, body[:enc_len])
+                plain = aes_cbc_decrypt(key, self._mode5_iv(telegram), body[:enc_len])
                 telegram.decrypted_without_mac = True
             else:
                 plain = self._decrypt_mode7(telegram, key, buf, pos, body[:enc_len])
@@ -340,6 +350,26 @@ class TelegramDecoder:
                 raise DecodeError("payload said to be decrypted does not start with 2F2F")
             raise DecryptionError(f"decryption failed: check the key for meter {meter_id}")
         return plain + body[enc_len:]
+
+    @staticmethod
+    def _mode5_iv(telegram: Telegram) -> bytes:
+        assert telegram.tpl is not None
+        access = bytes([telegram.tpl.access_number or 0])
+        return telegram.identity.m_wire + telegram.identity.a_wire + access * 8
+
+    def _try_default_keys(self, telegram: Telegram, body: bytes, enc_len: int) -> bytes:
+        """No key configured: try the publicly known default keys (all zero; Diehl's published one).
+        Which one opened the payload is reported; the records must still parse (checked later)."""
+        meter_id = telegram.identity.id
+        for name, key, manufacturers in DEFAULT_KEYS:
+            if manufacturers and telegram.identity.manufacturer not in manufacturers:
+                continue
+            plain = aes_cbc_decrypt(key, self._mode5_iv(telegram), body[:enc_len])
+            if plain[:2] == b"\x2f\x2f":
+                telegram.decrypted_without_mac = True
+                telegram.default_key = name
+                return plain + body[enc_len:]
+        raise NoKeyError(f"encrypted, no key for meter {meter_id}")
 
     def _decrypt_mode7(self, telegram: Telegram, key: bytes, buf: bytes, pos: int, cipher: bytes) -> bytes:
         afl = telegram.afl

@@ -62,4 +62,5 @@ class Telegram:
     undecoded: str | None = None
     # AES-CBC ran without a MAC to check it (mode 5, mode 7 without AFL MAC): the records must parse.
     decrypted_without_mac: bool = False
+    default_key: str | None = None  # which public default key opened the payload (none configured)
     warnings: list[str] = field(default_factory=list)

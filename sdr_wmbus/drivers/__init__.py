@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DecodeError, DecryptionError
+from ..errors import DecodeError, DecryptionError, NoKeyError
 from . import generic
 from .engine import apply
 from .spec import DriverFileError, DriverSpec, load_driver_file, load_library
@@ -234,6 +234,8 @@ def _check_decrypted_records(telegram: Telegram, driver: DriverSpec | None) -> N
     ):
         return
     if telegram.apl.error:
+        if telegram.default_key:  # a public default key only seemed to fit: the meter has its own
+            raise NoKeyError(f"encrypted, no key for meter {telegram.identity.id}")
         raise DecryptionError(
             f"decryption failed: check the key for meter {telegram.identity.id} (records do not parse)"
         )
