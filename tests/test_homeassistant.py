@@ -20,7 +20,7 @@ WATER = {
     "total_m3": 6.408,
     "target_m3": 6.408,
     "min_flow_temperature_storage_1_c": 127,
-    "driver": "generic",
+    "meter": "generic",
     "name": "kitchen cold water",
     "mode": "C1",
     "rssi_dbfs": -8.7,
@@ -38,7 +38,7 @@ HEAT = {
     "version": "0x34",
     "device_type": "0x04",
     "media": "heat",
-    "driver": "generic",
+    "meter": "generic",
     "access_number": 3,
     "total_energy_consumption_kwh": 1234.5,
     "target_energy_kwh": 1100.0,
@@ -61,7 +61,7 @@ HCA = {
     "version": "0x94",
     "device_type": "0x80",
     "media": "heat cost allocator",
-    "driver": "fhkvdataiii",
+    "meter": "fhkvdataiii",
     "current_consumption_hca": 4,
     "consumption_at_set_date_hca": 45,
     "set_date": "2020-12-31",
@@ -76,7 +76,7 @@ GAS = {
     "version": "0x30",
     "device_type": "0x03",
     "media": "gas",
-    "driver": "generic",
+    "meter": "generic",
     "access_number": 6,
     "security_mode": 5,
     "total_m3": 6842.784,
@@ -227,3 +227,42 @@ def test_tracker_announces_new_meters_and_new_fields_once() -> None:
     tracker.reset()
     assert tracker.new_messages(GAS)
     assert tracker.new_messages({"id": "1", "error": "x"}) == []
+
+
+def test_the_driver_gives_name_classes_and_diagnostics(monkeypatch) -> None:
+    import sdr_wmbus.drivers as drivers
+    from sdr_wmbus.drivers.spec import parse_driver
+
+    spec = parse_driver(
+        """
+name = "mymeter"
+title = "My Meter 3000"
+meter_type = "heat"
+detect = [{ manufacturer = "ZZZ" }]
+[[field]]
+name = "total_heat"
+unit = "kwh"
+match = { vif = "energy" }
+title = "Heat delivered"
+[[field]]
+name = "battery_time"
+unit = "d"
+match = { vif = "remaining_battery_lifetime" }
+diagnostic = true
+state_class = "measurement"
+""",
+        "mymeter.toml",
+    )
+    monkeypatch.setattr(drivers, "_REGISTRY", drivers.DriverRegistry([spec]))
+    obj = {
+        "id": "12345678",
+        "meter": "mymeter",
+        "media": "heat",
+        "total_heat_kwh": 12.5,
+        "battery_time_d": 900,
+    }
+    configs = by_field(obj)
+    assert configs["total_heat_kwh"]["name"] == "Heat delivered"
+    assert configs["total_heat_kwh"]["device"]["model"] == "My Meter 3000"
+    assert configs["battery_time_d"]["entity_category"] == "diagnostic"
+    assert configs["battery_time_d"]["state_class"] == "measurement"

@@ -43,7 +43,7 @@ WATER = {
     "total_m3": 6.408,
     "target_m3": 6.408,
     "min_flow_temperature_storage_1_c": 127,
-    "driver": "generic",
+    "meter": "generic",
     "records": [{"quantity": "volume", "value": 6.408, "unit": "m3", "dif_vif": "0413"}],
     "name": "kitchen cold water",
     "mode": "C1",

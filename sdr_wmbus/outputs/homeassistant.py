@@ -154,6 +154,16 @@ def _entity_name(field: str, info: UnitInfo) -> str:
     return text[0].upper() + text[1:]
 
 
+def _driver(obj: dict):  # -> DriverSpec | None
+    """The driver that named this telegram's fields (None for generic names)."""
+    name = obj.get("meter")
+    if not isinstance(name, str) or name == "generic":
+        return None
+    from ..drivers import registry
+
+    return registry().get(name)
+
+
 def device_block(obj: dict) -> dict:
     """The Home Assistant device that groups one meter's sensors."""
     meter_id = str(obj.get("id", "unknown"))
@@ -167,7 +177,10 @@ def device_block(obj: dict) -> dict:
     }
     if manufacturer:
         device["manufacturer"] = manufacturer
-    model = " ".join(p for p in (str(obj.get("driver") or ""), media) if p)
+    driver = _driver(obj)
+    model = (
+        driver.title if driver is not None else " ".join(p for p in (str(obj.get("meter") or ""), media) if p)
+    )
     if model:
         device["model"] = model
     if obj.get("version"):
@@ -187,13 +200,15 @@ def discovery_messages(
     device = device_block(obj)
     state_topic = f"{prefix}/meter/{meter_id}"
     messages: list[tuple[str, dict]] = []
+    driver = _driver(obj)
     for field, value in obj.items():
         info = unit_info(field)
         if info is None or not _is_number(value):
             continue
+        spec = driver.field_named(field) if driver is not None else None  # the driver's own hints
         template = f"value_json.{field}" if _IDENTIFIER.match(field) else f"value_json[{field!r}]"
         config: dict[str, object] = {
-            "name": _entity_name(field, info),
+            "name": spec.title if spec is not None and spec.title else _entity_name(field, info),
             "unique_id": f"wmbus_{meter_id}_{field}",
             "state_topic": state_topic,
             "value_template": "{{ " + template + " }}",
@@ -201,12 +216,16 @@ def discovery_messages(
         if info.unit:
             config["unit_of_measurement"] = info.unit
         device_class = _device_class(field, info, media)
+        if spec is not None and spec.device_class:
+            device_class = spec.device_class
         if device_class:
             config["device_class"] = device_class
         state_class = _state_class(field, info)
+        if spec is not None and spec.state_class:
+            state_class = spec.state_class
         if state_class:
             config["state_class"] = state_class
-        if field in DIAGNOSTICS:
+        if field in DIAGNOSTICS or (spec is not None and spec.diagnostic):
             config["entity_category"] = "diagnostic"
         config["device"] = device
         config["origin"] = {"name": "sdr-wmbus", "sw_version": __version__}
