@@ -162,10 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+NOT_TEXT = "\x00not text"  # marks an input line that is not UTF-8 text (reported, never decoded)
+
+
+def _stdin_lines() -> Iterator[str]:
+    """stdin read as bytes, line by line: one line that is not UTF-8 is one error, not the end."""
+    for raw in sys.stdin.buffer:
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield NOT_TEXT
+
+
 def _lines(args: argparse.Namespace) -> Iterator[str]:
     sources: Iterable[str] = args.hex
     if not args.hex or args.hex == ["-"]:
-        sources = sys.stdin
+        sources = _stdin_lines()
     for line in sources:
         if line.strip() and not line.lstrip().startswith("#"):
             yield line
@@ -190,8 +202,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
     try:
         for line in _lines(args):
             total += 1
-            parsed = parse_line(line)
-            if parsed.frame is None:
+            parsed = parse_line(line) if line != NOT_TEXT else None
+            if parsed is None:
+                result = {"error": "not a hex telegram: the line is not text (UTF-8)"}
+            elif parsed.frame is None:
                 result = {"error": parsed.error}
             else:
                 link_crc = args.link_crc if args.link_crc != "auto" else parsed.link_crc

@@ -142,3 +142,12 @@ def test_serve_survives_hostile_payloads(broker):
     assert code == 0, err
     assert [p["id"] for _, p, _ in readings] == ["12345678"]  # still decoding after the hostile ones
     assert "Traceback" not in err
+
+
+def test_a_line_that_is_not_utf8_is_one_error_and_the_rest_decodes():
+    stdin = f"{INFINITE}\n".encode() + b"\xff\xfe\x80 bad\n" + f"{INFINITE}\n".encode()
+    done = sdr_wmbus("decode", stdin=stdin)
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert b"Traceback" not in done.stderr
+    assert [("error" in x) for x in lines] == [False, True, False]
+    assert "not text" in lines[1]["error"]
