@@ -1,0 +1,459 @@
+"""Fuzzing the telegram stack and the radio: nothing from the air, a file or the broker may crash a
+receiver, hang it, print invalid JSON or turn a frame whose CRC or MAC failed into a reading.
+
+    python3 benchmarks/fuzz.py --stack 5000000 --phy 100000 --workers 2 --seconds 7200
+    python3 benchmarks/fuzz.py --atheris --seconds 600        # coverage-guided, where atheris installs
+
+Stack inputs are mutations of real telegrams (../shared/corpus and tests/fixtures): bit flips, byte
+changes, insertions, deletions, truncation, splices, random CI fields, random DIF/VIF records, a right
+or a wrong key or none, the meter's driver or a random one forced; plus frames carrying format A/B CRCs
+with one or two bits corrupted (they must be refused) and mode-7 frames with a corrupted MAC (refused).
+PHY inputs are T1, C1 (A/B) and S1 bursts of real telegrams with chips flipped, inserted or deleted,
+sync words repeated, frames cut short, or plain random IQ, fed through one long-running receiver.
+
+Checks per input: no exception escapes (the stack reports problems in ``error``; "internal error"
+counts as a failure), no input slower than 50 ms, the output is strict JSON, a refused frame gives no
+reading; over the run, memory stays bounded. Exit status 1 when anything failed; every failure is
+printed with its input so it can become a regression test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sdr_wmbus.decoder import TelegramDecoder  # noqa: E402
+from sdr_wmbus.drivers import registry  # noqa: E402
+from sdr_wmbus.link.dll import add_crc_format_a, add_crc_format_b  # noqa: E402
+from sdr_wmbus.outputs.jsonl import to_json  # noqa: E402
+from sdr_wmbus.security.keys import KeyStore  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "corpus"
+SOURCES = [
+    SHARED / "telegrams.jsonl",
+    SHARED / "telegrams_edge_cases.jsonl",
+    ROOT / "tests" / "fixtures" / "telegrams.jsonl",
+]
+SLOW_S = 0.050
+CIS = [
+    0x72,
+    0x7A,
+    0x78,
+    0x79,
+    0x7B,
+    0x73,
+    0x8C,
+    0x8D,
+    0x8E,
+    0x8F,
+    0x90,
+    0xA0,
+    0xA1,
+    0xA2,
+    0xB6,
+    0x6E,
+    0x71,
+    0x00,
+    0xFF,
+]
+RECORD_BITS = [
+    b"\x04\x13",
+    b"\x0c\x13",
+    b"\x02\xfd\x17",
+    b"\x42\x6c",
+    b"\x04\x6d",
+    b"\x0d\xff\x5f",
+    b"\x01\xfd\x0c",
+    b"\x84\x10\x13",
+    b"\x05\x13",
+    b"\x8f\x7f",
+    b"\x0f",
+    b"\x1f",
+    b"\x2f",
+    b"\x8d\xef",
+    b"\x0d\x78\xff",
+]
+
+
+def load_seeds() -> list[dict]:
+    seeds = []
+    for path in SOURCES:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            case = json.loads(line)
+            try:
+                data = bytes.fromhex(case["telegram"])
+            except (ValueError, KeyError):
+                continue
+            key = case.get("key")
+            key_bytes = bytes.fromhex(key) if key and len(key) == 32 else None
+            seeds.append(
+                {"data": data, "key": key_bytes, "already": bool(case.get("payload_already_decrypted"))}
+            )
+    return seeds
+
+
+# ------------------------------------------------------------------------------------------------ stack
+def mutate(rng: random.Random, data: bytes, seeds: list[dict]) -> bytes:
+    buf = bytearray(data)
+    for _ in range(rng.choice((1, 1, 1, 2, 3, 5))):
+        op = rng.randrange(11)
+        if op == 0 and buf:  # flip bits
+            i = rng.randrange(len(buf))
+            buf[i] ^= 1 << rng.randrange(8)
+        elif op == 1 and buf:  # replace a byte
+            buf[rng.randrange(len(buf))] = rng.randrange(256)
+        elif op == 2:  # insert bytes
+            i = rng.randrange(len(buf) + 1)
+            buf[i:i] = rng.randbytes(rng.randrange(1, 8))
+        elif op == 3 and len(buf) > 1:  # delete bytes
+            i = rng.randrange(len(buf))
+            del buf[i : i + rng.randrange(1, 8)]
+        elif op == 4:  # truncate
+            del buf[rng.randrange(len(buf) + 1) :]
+        elif op == 5:  # splice another telegram's tail
+            other = rng.choice(seeds)["data"]
+            buf[rng.randrange(len(buf) + 1) :] = other[rng.randrange(len(other) + 1) :]
+        elif op == 6 and len(buf) > 10:  # another CI
+            buf[10] = rng.choice(CIS)
+        elif op == 7:  # records that stress the DIF/VIF walker
+            i = rng.randrange(len(buf) + 1)
+            buf[i:i] = rng.choice(RECORD_BITS) + rng.randbytes(rng.randrange(0, 9))
+        elif op == 8:  # extreme values
+            i = rng.randrange(len(buf) + 1)
+            buf[i:i] = rng.choice((b"\xff" * 8, b"\x00" * 8, b"\x7f\x80" * 4, b"\x2f" * 6))
+        elif op == 9:
+            buf = bytearray(rng.randbytes(rng.randrange(0, 300)))
+        if op != 10 and buf and rng.random() < 0.8:
+            buf[0] = max(len(buf) - 1, 0) & 0xFF  # keep the L field consistent: get past the link layer
+    return bytes(buf)
+
+
+def corrupt_bits(rng: random.Random, frame: bytes, count: int) -> bytes:
+    """Flip ``count`` distinct bits after the L field (the L field is checked by length anyway)."""
+    buf = bytearray(frame)
+    for bit in rng.sample(range(8, 8 * len(buf)), count):
+        buf[bit // 8] ^= 1 << (bit % 8)
+    return bytes(buf)
+
+
+class Failure(Exception):
+    pass
+
+
+def check_output(out: object) -> None:
+    if not isinstance(out, dict):
+        raise Failure("decode returned no dict")
+    error = out.get("error")
+    if isinstance(error, str) and error.startswith("internal error"):
+        raise Failure(f"internal error: {error}")
+    text = to_json(out)
+
+    def strict(name: str) -> object:
+        raise Failure(f"non-strict JSON constant {name}")
+
+    json.loads(text, parse_constant=strict)
+
+
+def stack_worker(args: tuple[int, int, float]) -> dict:
+    seed, count, seconds = args
+    rng = random.Random(seed)
+    seeds = load_seeds()
+    drivers = sorted(registry().drivers)
+    keyed = []  # telegrams whose encrypted part carries an integrity check: AFL MAC (mode 7) or ELL CRC
+    for case in seeds:
+        if case["key"] and not case["already"]:
+            plain = TelegramDecoder(KeyStore(default_key=case["key"])).decode(case["data"], link_crc="none")
+            if "error" not in plain and plain.get("security_mode") in (7, "ell_aes_ctr"):
+                keyed.append(case)
+    stats = {"inputs": 0, "crc_checks": 0, "mac_checks": 0, "errors": 0, "readings": 0, "slowest_ms": 0.0}
+    failures: list[str] = []
+    deadline = time.monotonic() + seconds
+    decoders = {}
+    rss_start = None
+    while stats["inputs"] < count and time.monotonic() < deadline:
+        seed_case = rng.choice(seeds)
+        kind = rng.random()
+        key = seed_case["key"] if rng.random() < 0.7 else (rng.randbytes(16) if rng.random() < 0.5 else None)
+        forced = rng.choice(drivers) if rng.random() < 0.1 else None
+        link_crc = "none"
+        must_fail = False
+        already = seed_case["already"] and rng.random() < 0.8
+        if (
+            kind < 0.08
+            and len(seed_case["data"]) >= 12
+            and seed_case["data"][0] + 1 == len(seed_case["data"])
+        ):
+            # A frame with link-layer CRCs, one or two bits corrupted, must be refused. Only a caller who
+            # says CRCs are present gets that for every format-B frame: given as bare hex ("auto"), an
+            # L+1-byte frame may be CRC-free, so only a one-bit error is recognised there.
+            plain = seed_case["data"]
+            format_a = rng.random() < 0.5 or len(plain) > 250
+            framed = add_crc_format_a(plain) if format_a else add_crc_format_b(plain)
+            link_crc = rng.choice(("auto", "present"))
+            bits = rng.choice((1, 2)) if format_a or link_crc == "present" else 1
+            data = corrupt_bits(rng, framed, bits)
+            must_fail = True
+            stats["crc_checks"] += 1
+        elif kind < 0.12 and keyed:
+            # A keyed telegram whose encrypted part carries an integrity check (AFL MAC, ELL payload CRC)
+            # with that part corrupted and the right key: it must be refused, never give other readings.
+            # (Mode 5 has no such check: on air the link-layer CRCs are what protect it.)
+            case = rng.choice(keyed)
+            data = bytearray(case["data"])
+            if len(data) < 40 or case["already"]:
+                continue
+            position = rng.randrange(len(data) - 16, len(data))
+            data[position] ^= 1 << rng.randrange(8)
+            data = bytes(data)
+            key = case["key"]
+            already = False
+            stats["mac_checks"] += 1
+            must_fail = None  # checked below: no reading may differ from the uncorrupted telegram's
+        else:
+            data = mutate(rng, seed_case["data"], seeds)
+        store = KeyStore(default_key=key)
+        cache_key = (key, forced)
+        decoder = decoders.get(cache_key)
+        if decoder is None:
+            if len(decoders) > 64:
+                decoders.clear()
+            decoder = decoders[cache_key] = TelegramDecoder(store, driver=forced)
+        stats["inputs"] += 1
+        started = time.thread_time()  # CPU time: the bound is on our work, not on a busy machine
+        try:
+            out = decoder.decode(data, already_decrypted=already, link_crc=link_crc)
+            elapsed = time.thread_time() - started
+            check_output(out)
+            if elapsed > SLOW_S:
+                raise Failure(f"slow input: {elapsed * 1000:.0f} ms")
+            stats["slowest_ms"] = max(stats["slowest_ms"], elapsed * 1000)
+            if must_fail and "error" not in out:
+                raise Failure("a frame with a corrupted CRC gave a reading")
+            if must_fail is None and "error" not in out:
+                reference = TelegramDecoder(KeyStore(default_key=key)).decode(
+                    bytes(case["data"]), link_crc="none"
+                )
+                readings = {
+                    k: v for k, v in out.items() if k.rsplit("_", 1)[-1] in ("m3", "kwh", "hca", "kw")
+                }
+                expected = {k: reference.get(k) for k in readings}
+                if readings != expected:
+                    raise Failure("a telegram with a corrupted encrypted part gave other readings")
+            stats["errors" if "error" in out else "readings"] += 1
+        except Failure as exc:
+            failures.append(
+                f"{exc}: decode {data.hex()} key={'yes' if key else 'no'} driver={forced} "
+                f"already_decrypted={already} link_crc={link_crc}"
+            )
+        except Exception as exc:  # noqa: BLE001 - that is exactly what the fuzzer looks for
+            failures.append(f"exception {type(exc).__name__}: {exc}: decode {data.hex()}")
+        if stats["inputs"] == 2000:
+            rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if len(failures) > 50:
+            break
+    stats["rss_start_kib"] = rss_start or 0
+    stats["rss_end_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"stats": stats, "failures": failures}
+
+
+# ------------------------------------------------------------------------------------------------ PHY
+def phy_worker(args: tuple[int, int, float]) -> dict:
+    import numpy as np
+
+    from sdr_wmbus.phy.combined import CombinedReceiver
+    from sdr_wmbus.phy.encode import c1_chips, s1_chips, t1_chips
+
+    seed, count, seconds = args
+    rng = random.Random(seed)
+    nprng = np.random.default_rng(seed)
+    rate, center = 1.6e6, 868.625e6
+    offsets = {"t": 868.95e6 - center, "c": 868.95e6 - center, "s": 868.3e6 - center}
+    chip_rates = {"t": 100e3, "c": 100e3, "s": 32.768e3}
+    deviations = {"t": 50e3, "c": 45e3, "s": 50e3}
+    frames = [
+        s["data"] for s in load_seeds() if 12 <= len(s["data"]) <= 255 and s["data"][0] + 1 == len(s["data"])
+    ]
+    receiver = CombinedReceiver(rate, center, "tcs")
+    decoder = TelegramDecoder()
+    warm = []
+    for make in (t1_chips, c1_chips, s1_chips):  # compile every kernel before anything is timed
+        warm.append(np.zeros(4000, dtype=np.complex64))
+        mode = "s" if make is s1_chips else "t"
+        chips = make(frames[0])
+        spc = rate / chip_rates[mode]
+        index = np.minimum((np.arange(int(len(chips) * spc)) / spc).astype(np.int64), len(chips) - 1)
+        freq = offsets[mode] + deviations[mode] * (2.0 * chips[index] - 1.0)
+        warm.append(np.exp(1j * 2 * np.pi * np.cumsum(freq) / rate).astype(np.complex64))
+    receiver.process(np.concatenate(warm))
+    receiver.flush()
+    stats = {"inputs": 0, "frames": 0, "false_frames": 0, "slowest_ms": 0.0, "samples": 0}
+    failures: list[str] = []
+    sent: set[bytes] = set()
+    deadline = time.monotonic() + seconds
+    rss_start = None
+    while stats["inputs"] < count and time.monotonic() < deadline:
+        mode = rng.choice("tcs")
+        frame = rng.choice(frames)
+        what = rng.randrange(6)
+        if what == 5:
+            block = (
+                nprng.standard_normal(rng.randrange(1000, 20000)) + 1j * nprng.standard_normal(1)
+            ).astype(np.complex64)
+            description = "random IQ"
+        else:
+            if mode == "t":
+                chips = t1_chips(frame)
+            elif mode == "c":
+                chips = c1_chips(frame, rng.choice("AB") if len(frame) <= 251 else "A")
+            else:
+                chips = s1_chips(frame)
+            chips = chips.copy()
+            if what == 0:  # flip a few chips
+                for _ in range(rng.randrange(1, 12)):
+                    chips[rng.randrange(len(chips))] ^= 1
+            elif what == 1:  # insert or delete chips
+                i = rng.randrange(len(chips))
+                chips = (
+                    np.delete(chips, slice(i, i + rng.randrange(1, 4)))
+                    if rng.random() < 0.5
+                    else np.insert(chips, i, nprng.integers(0, 2, rng.randrange(1, 4)).astype(np.uint8))
+                )
+            elif what == 2:  # cut short
+                chips = chips[: rng.randrange(len(chips))]
+            elif what == 3:  # sync words and preambles over and over
+                chips = np.tile(chips[: rng.randrange(20, 80)], rng.randrange(2, 40))
+            else:  # random body after a good header
+                tail = rng.randrange(40, len(chips))
+                chips[tail:] = nprng.integers(0, 2, len(chips) - tail).astype(np.uint8)
+            description = f"mode {mode} case {what} frame {frame.hex()}"
+            spc = rate / chip_rates[mode]
+            n = int(len(chips) * spc)
+            index = np.minimum((np.arange(n) / spc).astype(np.int64), len(chips) - 1)
+            freq = offsets[mode] + deviations[mode] * (2.0 * chips[index] - 1.0)
+            phase = 2 * np.pi * np.cumsum(freq) / rate
+            noise = 0.05 * (nprng.standard_normal(n) + 1j * nprng.standard_normal(n))
+            gap = np.zeros(rng.randrange(500, 5000), dtype=np.complex64)
+            block = np.concatenate([gap, (np.exp(1j * phase) + noise).astype(np.complex64), gap])
+            if what != 5:
+                sent.add(frame)
+        stats["inputs"] += 1
+        stats["samples"] += len(block)
+        started = time.thread_time()
+        try:
+            out_frames = receiver.process(block)
+            elapsed = time.thread_time() - started
+            allowed = SLOW_S + len(block) / rate  # a burst may take its own air time plus 50 ms
+            if elapsed > allowed:
+                raise Failure(f"slow input: {elapsed * 1000:.0f} ms for {len(block)} samples")
+            stats["slowest_ms"] = max(stats["slowest_ms"], elapsed * 1000)
+            for got in out_frames:
+                stats["frames"] += 1
+                if got.data not in sent:
+                    stats["false_frames"] += 1
+                    raise Failure(f"a frame that was never sent: {got.data.hex()}")
+                check_output(decoder.decode(got))
+        except Failure as exc:
+            failures.append(f"{exc}: {description}")
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"exception {type(exc).__name__}: {exc}: {description}")
+        if stats["inputs"] % 500 == 0:
+            sent.clear()
+            receiver.flush()
+        if stats["inputs"] == 1000:
+            rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if len(failures) > 50:
+            break
+    stats["rss_start_kib"] = rss_start or 0
+    stats["rss_end_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"stats": stats, "failures": failures}
+
+
+# ------------------------------------------------------------------------------------------------ atheris
+def run_atheris(seconds: float) -> int:
+    try:
+        import atheris
+    except ImportError:
+        print("atheris is not installed (pip install atheris): coverage-guided fuzzing skipped")
+        return 0
+    decoder = TelegramDecoder(KeyStore(default_key=bytes(range(16))))
+
+    def one(data: bytes) -> None:
+        check_output(decoder.decode(data))
+
+    sys.argv = [sys.argv[0], f"-max_total_time={int(seconds)}", "-max_len=300"]
+    atheris.Setup(sys.argv, one)
+    atheris.Fuzz()
+    return 0
+
+
+def run(kind: str, worker, count: int, workers: int, seconds: float, seed: int) -> tuple[dict, list[str]]:
+    per = math.ceil(count / workers)
+    jobs = [(seed + i, per, seconds) for i in range(workers)]
+    if workers == 1:
+        results = [worker(jobs[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(worker, jobs)
+    total: dict = {}
+    failures: list[str] = []
+    for result in results:
+        failures += result["failures"]
+        for name, value in result["stats"].items():
+            if name in ("slowest_ms", "rss_start_kib", "rss_end_kib"):
+                total[name] = max(total.get(name, 0), value)
+            else:
+                total[name] = total.get(name, 0) + value
+    return total, failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stack", type=int, default=100_000, help="telegram-stack inputs")
+    parser.add_argument("--phy", type=int, default=2_000, help="radio inputs")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seconds", type=float, default=600.0, help="time bound per part")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--atheris", action="store_true", help="coverage-guided fuzzing of the stack instead")
+    args = parser.parse_args()
+    if args.atheris:
+        return run_atheris(args.seconds)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    failed = False
+    for kind, worker, count in (("stack", stack_worker, args.stack), ("phy", phy_worker, args.phy)):
+        if count <= 0:
+            continue
+        started = time.monotonic()
+        stats, failures = run(kind, worker, count, args.workers, args.seconds, args.seed)
+        elapsed = time.monotonic() - started
+        growth = (stats["rss_end_kib"] - stats["rss_start_kib"]) / 1024 if stats.get("rss_start_kib") else 0.0
+        print(
+            f"{kind}: {stats['inputs']:,} inputs in {elapsed:.0f} s, {len(failures)} failures; "
+            f"{json.dumps(stats)}"
+        )
+        print(
+            f"{kind}: peak RSS {stats['rss_end_kib'] / 1024:.0f} MiB, growth after warm-up {growth:.1f} MiB"
+        )
+        for failure in failures[:20]:
+            print(f"  FAIL {failure}")
+        failed |= bool(failures) or growth > 64
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
