@@ -166,6 +166,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except OutputUnavailable as exc:
         return _fail(str(exc), EXIT_ERROR)
+    from .jit import warm_up
+
+    jit_s = warm_up(info.rate, center, modes, quiet=args.quiet)  # not part of the throughput below
     progress = Progress(source.total_samples)
     count = 0
     started = time.perf_counter()
@@ -198,7 +201,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             f"{wall:.2f} s ({source.samples_read / max(cpu, 1e-9) / 1e6:.1f} M samples/s of CPU, "
             f"{seconds / max(wall, 1e-9):.1f}x real time): {count} telegrams "
             f"({mode_counts(stats)}), {stats.crc_failures} CRC failures, "
-            f"{pipeline.duplicates} duplicates",
+            f"{pipeline.duplicates} duplicates; radio kernels loaded in {jit_s:.1f} s",
             file=sys.stderr,
         )
     if problem:

@@ -32,6 +32,7 @@ from .commands import (
 )
 from .dsp.convert import cu8_to_complex64
 from .errors import ConfigError
+from .jit import warm_up
 from .outputs.fanout import Outputs
 from .tables.phy import CENTER_T1_C1_HZ, CENTER_T1_C1_S1_HZ
 
@@ -289,7 +290,6 @@ class Listener:
 
 def cmd_listen(args: argparse.Namespace) -> int:
     from .decoder import TelegramDecoder
-    from .phy.combined import CombinedReceiver
     from .pipeline import RadioPipeline
     from .sources import SourceError
 
@@ -311,7 +311,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
     # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
-    CombinedReceiver(rate, center, modes).process(cu8_to_complex64(np.full(1 << 16, 128, np.uint8)))
+    warm_up(rate, center, modes)
     try:
         source.start()
     except SourceError as exc:
