@@ -218,11 +218,11 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         values[name] = value
         if spec.hidden:
             hidden.add(name)
-    if driver.status.enabled and "status" not in from_hook:
+    if driver.status.enabled and driver.status.name not in from_hook:
         words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
         for name in driver.status.fields:
             text = values.get(name)
             if isinstance(text, str):
                 words.extend(text.split())
-        values["status"] = join_status(words)
+        values[driver.status.name] = join_status(words)
     return {k: v for k, v in values.items() if k not in hidden}

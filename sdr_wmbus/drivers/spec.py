@@ -139,8 +139,9 @@ class StatusSpec:
 
     tpl: bool = True
     fields: tuple[str, ...] = ()  # output names whose words join the status
-    tpl_bits: dict[int, str] = field(default_factory=dict)  # words for the manufacturer bits 5-7
+    tpl_bits: dict[int, str] = field(default_factory=dict)  # words for bits 2-7 (5-7: manufacturer's)
     enabled: bool = True
+    name: str = "status"  # the field it is printed as (a meter may use "status" for something else)
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ _TEST_KEYS = {
     "forced",
     "link_crc",
 }
-_STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled"}
+_STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled", "name"}
 _LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown"}
 
 
@@ -450,15 +451,22 @@ def _parse_status(table: object) -> StatusSpec:
     bits = {}
     for key, word in dict(table.get("tpl_bits", {})).items():
         (number,) = _ints(key, "status tpl_bits")
-        if number & ~0xE0:
-            raise ValueError(f"status tpl_bits: 0x{number:02X} is not a manufacturer bit (0x20, 0x40, 0x80)")
+        if number & ~0xFC or bin(number).count("1") != 1:
+            raise ValueError(
+                f"status tpl_bits: 0x{number:02X} is not one bit of 0x04-0x80 (0x20, 0x40, 0x80 are the "
+                "manufacturer's; 0x04, 0x08, 0x10 rename POWER_LOW, PERMANENT_ERROR, TEMPORARY_ERROR)"
+            )
         bits[number] = str(word)
     fields = table.get("fields", [])
+    name = table.get("name", "status")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(f"status name {name!r}: lower-case letters, digits and _")
     return StatusSpec(
         tpl=bool(table.get("tpl", True)),
         fields=tuple(fields if isinstance(fields, list) else [fields]),
         tpl_bits=bits,
         enabled=bool(table.get("enabled", True)),
+        name=name,
     )
 
 
