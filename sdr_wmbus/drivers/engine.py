@@ -120,10 +120,12 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if isinstance(value, int) and record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
             return f"{value:0{2 * len(record.data)}d}"  # BCD: keep the leading zeros printed on the meter
         return str(value)
-    if fmt in ("date", "datetime"):
+    if fmt == "readable":
+        return readable_text(record)
+    if fmt in ("date", "datetime", "datetime_minutes"):
         if not isinstance(value, str):
             return None
-        return value[:10] if fmt == "date" else value
+        return value[:10] if fmt == "date" else value[:16] if fmt == "datetime_minutes" else value
     if fmt == "raw":
         return value
     if not isinstance(value, (int, float)):
@@ -135,6 +137,23 @@ def field_value(spec: FieldSpec, record: Record) -> object:
     if fmt == "int":
         return int(value)
     return _round(value) if isinstance(value, float) else value
+
+
+def readable_text(record: Record) -> str | None:
+    """A version or identification number as the meter shows it: BCD as its digits; binary data as
+    ASCII text when its bytes (most significant first, zero padding dropped) are all printable, else as
+    hex digits, most significant first ("0095", "+L")."""
+    value = record.value
+    if value is None or isinstance(value, str):
+        return value
+    if record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
+        return f"{value:0{2 * len(record.data)}d}" if isinstance(value, int) else str(value)
+    if record.dif & 0x0F == 0x5:
+        return str(value)
+    text = record.data[::-1].rstrip(b"\x00")
+    if text and all(0x20 <= byte < 0x7F for byte in text):
+        return text.decode("ascii")
+    return record.data[::-1].hex().upper()
 
 
 def _raw_int(record: Record) -> int | None:

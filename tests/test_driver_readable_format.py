@@ -1,0 +1,36 @@
+"""Driver field formats `readable` (version and identification numbers) and `datetime_minutes`."""
+
+from sdr_wmbus.app.records import parse_apl
+from sdr_wmbus.drivers.engine import field_value
+from sdr_wmbus.drivers.spec import FieldSpec, Match
+
+
+def _value(record_hex: str, fmt: str) -> object:
+    (record,) = parse_apl(bytes.fromhex(record_hex)).records
+    return field_value(FieldSpec(name="x", match=Match(quantities=("any",)), format=fmt), record)
+
+
+def test_binary_version_with_printable_bytes_is_text():
+    assert _value("02FD0F4C2B", "readable") == "+L"  # bytes 4C 2B, most significant first
+
+
+def test_binary_version_with_unprintable_bytes_is_hex():
+    assert _value("02FD0F9500", "readable") == "0095"
+    assert _value("02FD0F2100", "readable") == "0021"  # a zero byte is not text
+    assert _value("01FD0C01", "readable") == "01"
+    assert _value("02FD0F0000", "readable") == "0000"
+
+
+def test_bcd_keeps_its_digits():
+    assert _value("0BFD0F070101", "readable") == "010107"
+    assert _value("0C7828041723", "readable") == "23170428"
+
+
+def test_zero_padding_is_not_part_of_the_text():
+    assert _value("04FD0F00004241", "readable") == "AB"
+
+
+def test_datetime_minutes_drops_the_seconds():
+    assert _value("066D3B3BB36B2A00", "datetime_minutes") == "2019-10-11 19:59"
+    assert _value("066D3B3BB36B2A00", "datetime") == "2019-10-11 19:59:59"
+    assert _value("046D2A06D825", "datetime_minutes") == "2022-05-24 06:42"
