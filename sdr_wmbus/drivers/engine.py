@@ -113,6 +113,11 @@ def field_value(spec: FieldSpec, record: Record) -> object:
             return None
         words = lookup_words(spec.lookup, raw)
         return " ".join(words) if words else spec.lookup_default
+    if spec.mask is not None:
+        raw = _raw_int(record)
+        if raw is None:
+            return None
+        value = (raw & spec.mask) >> ((spec.mask & -spec.mask).bit_length() - 1)
     fmt = spec.format
     if fmt == "hex":
         return record.data[::-1].hex().upper() if not isinstance(value, str) else value

@@ -102,6 +102,7 @@ class FieldSpec:
     format: str = "number"
     scale: float = 1.0
     offset: float = 0.0
+    mask: int | None = None  # the value is these bits of the record's raw data, shifted down to bit 0
     lookup: tuple[LookupRule, ...] = ()
     lookup_default: str = ""  # the value when no rule gives a word
     formula: Formula | None = None
@@ -213,6 +214,7 @@ _FIELD_KEYS = {
     "format",
     "scale",
     "offset",
+    "mask",
     "lookup",
     "lookup_default",
     "formula",
@@ -429,6 +431,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         index=int(table.get("index", 0)),
         format=fmt,
         scale=float(table.get("scale", 1.0)),
+        mask=_mask(table, name),
         offset=float(table.get("offset", 0.0)),
         lookup=_parse_lookup(table["lookup"]) if "lookup" in table else (),
         lookup_default=str(table.get("lookup_default", "")),
@@ -442,6 +445,15 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         state_class=table.get("state_class"),
         diagnostic=bool(table.get("diagnostic", False)),
     )
+
+
+def _mask(table: dict, name: str) -> int | None:
+    if "mask" not in table:
+        return None
+    (mask,) = _ints(table["mask"], f"field {name} mask")
+    if mask <= 0:
+        raise ValueError(f"field {name}: mask must have at least one bit set")
+    return mask
 
 
 def _parse_status(table: object) -> StatusSpec:

@@ -1,4 +1,4 @@
-"""Driver field formats `readable` (version and identification numbers) and `datetime_minutes`."""
+"""Driver field formats `readable` (versions and ids) and `datetime_minutes`, and the field key `mask`."""
 
 from sdr_wmbus.app.records import parse_apl
 from sdr_wmbus.drivers.engine import field_value
@@ -34,3 +34,11 @@ def test_datetime_minutes_drops_the_seconds():
     assert _value("066D3B3BB36B2A00", "datetime_minutes") == "2019-10-11 19:59"
     assert _value("066D3B3BB36B2A00", "datetime") == "2019-10-11 19:59:59"
     assert _value("046D2A06D825", "datetime_minutes") == "2022-05-24 06:42"
+
+
+def test_mask_takes_bits_of_the_raw_data():
+    (record,) = parse_apl(bytes.fromhex("8440FF2C1C0F1100")).records
+    spec = FieldSpec(name="dust", unit="counter", match=Match(quantities=("any",)), mask=0x1F)
+    assert field_value(spec, record) == 28
+    spec = FieldSpec(name="battery", unit="counter", match=Match(quantities=("any",)), mask=0x0F00)
+    assert field_value(spec, record) == 15
