@@ -2,7 +2,7 @@
 
 from sdr_wmbus.app.records import parse_apl
 from sdr_wmbus.drivers.engine import field_value
-from sdr_wmbus.drivers.spec import FieldSpec, Match
+from sdr_wmbus.drivers.spec import FieldSpec, LookupRule, Match
 
 
 def _value(record_hex: str, fmt: str) -> object:
@@ -42,3 +42,10 @@ def test_mask_takes_bits_of_the_raw_data():
     assert field_value(spec, record) == 28
     spec = FieldSpec(name="battery", unit="counter", match=Match(quantities=("any",)), mask=0x0F00)
     assert field_value(spec, record) == 15
+
+
+def test_lookup_words_are_sorted_as_wmbusmeters_prints_them():
+    (record,) = parse_apl(bytes.fromhex("01FD3A7F")).records
+    days = {0x01: "SU", 0x02: "MO", 0x04: "TU", 0x08: "WE", 0x10: "TH", 0x20: "FR", 0x40: "SA"}
+    spec = FieldSpec(name="days", match=Match(quantities=("any",)), lookup=(LookupRule("bits", 0xFF, days),))
+    assert field_value(spec, record) == "FR MO SA SU TH TU WE"

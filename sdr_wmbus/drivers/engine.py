@@ -112,7 +112,7 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if raw is None:
             return None
         words = lookup_words(spec.lookup, raw)
-        return " ".join(words) if words else spec.lookup_default
+        return " ".join(sorted(words)) if words else spec.lookup_default
     if spec.mask is not None:
         raw = _raw_int(record)
         if raw is None:
