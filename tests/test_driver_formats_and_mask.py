@@ -1,4 +1,4 @@
-"""Driver field formats `readable` (versions and ids) and `datetime_minutes`, and the field key `mask`."""
+"""Driver field formats `readable` and `datetime_minutes`, and the field keys `mask` and `invalid`."""
 
 from sdr_wmbus.app.records import parse_apl
 from sdr_wmbus.drivers.engine import field_value
@@ -49,3 +49,13 @@ def test_lookup_words_are_sorted_as_wmbusmeters_prints_them():
     days = {0x01: "SU", 0x02: "MO", 0x04: "TU", 0x08: "WE", 0x10: "TH", 0x20: "FR", 0x40: "SA"}
     spec = FieldSpec(name="days", match=Match(quantities=("any",)), lookup=(LookupRule("bits", 0xFF, days),))
     assert field_value(spec, record) == "FR MO SA SU TH TU WE"
+
+
+def test_invalid_names_the_raw_data_whatever_the_scale():
+    (record,) = parse_apl(bytes.fromhex("4413" + "00000080")).records  # 0x80000000 litres
+    assert record.value == -2147483.648
+    for sentinel in (-2147483648, 0x80000000, -2147483.648):
+        spec = FieldSpec(name="target", unit="m3", match=Match(quantities=("volume",)), invalid=(sentinel,))
+        assert field_value(spec, record) is None
+    spec = FieldSpec(name="target", unit="m3", match=Match(quantities=("volume",)), invalid=(-32768,))
+    assert field_value(spec, record) == -2147483.648

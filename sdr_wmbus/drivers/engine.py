@@ -105,7 +105,7 @@ def _round(value: float) -> float | int:
 def field_value(spec: FieldSpec, record: Record) -> object:
     """The value a record gives this field, in the field's unit and format."""
     value = record.value
-    if value is None or value in spec.invalid:
+    if value is None or value in spec.invalid or (spec.invalid and _raw_sentinel(record, spec.invalid)):
         return None
     if spec.lookup:
         raw = value if isinstance(value, int) else _raw_int(record)
@@ -159,6 +159,16 @@ def readable_text(record: Record) -> str | None:
     if text and all(0x20 <= byte < 0x7F for byte in text):
         return text.decode("ascii")
     return record.data[::-1].hex().upper()
+
+
+def _raw_sentinel(record: Record, invalid: tuple[object, ...]) -> bool:
+    """The record's integer data, read signed or unsigned before any scaling, is one of ``invalid``
+    (``-2147483648`` or ``0x80000000`` for a 32-bit "no value", whatever the VIF's decimal scale)."""
+    if record.dif & 0x0F not in (0x1, 0x2, 0x3, 0x4, 0x6, 0x7) or not record.data:
+        return False
+    unsigned = int.from_bytes(record.data, "little")
+    signed = int.from_bytes(record.data, "little", signed=True)
+    return unsigned in invalid or signed in invalid
 
 
 def _raw_int(record: Record) -> int | None:
