@@ -59,3 +59,10 @@ def test_invalid_names_the_raw_data_whatever_the_scale():
         assert field_value(spec, record) is None
     spec = FieldSpec(name="target", unit="m3", match=Match(quantities=("volume",)), invalid=(-32768,))
     assert field_value(spec, record) == -2147483.648
+
+
+def test_bits_without_a_word_are_named_together():
+    (record,) = parse_apl(bytes.fromhex("02FD170311")).records  # 0x1103
+    rule = LookupRule("bits", 0xFFFF, {0x01: "DRY"}, unknown="ERROR_FLAGS_{value:X}")
+    spec = FieldSpec(name="flags", match=Match(quantities=("any",)), lookup=(rule,))
+    assert field_value(spec, record) == "DRY ERROR_FLAGS_1102"

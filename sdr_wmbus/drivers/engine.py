@@ -82,12 +82,18 @@ def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
     for rule in rules:
         masked = value & rule.mask
         if rule.kind == "bits":
+            unknown = 0  # set bits without a word: named together in one word, as wmbusmeters does
             bit = 1
             while bit <= masked:
                 if masked & bit:
                     word = rule.words.get(bit)
-                    words.append(word if word is not None else rule.unknown.format(value=bit >> rule.shift))
+                    if word is None:
+                        unknown |= bit
+                    else:
+                        words.append(word)
                 bit <<= 1
+            if unknown:
+                words.append(rule.unknown.format(value=unknown >> rule.shift))
         else:
             word = rule.words.get(masked >> rule.shift if rule.shift else masked)
             if word is None:
