@@ -85,12 +85,18 @@ def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
     for rule in rules:
         masked = value & rule.mask
         if rule.kind == "bits":
+            unknown = 0  # set bits without a word: named together in one word, as wmbusmeters does
             bit = 1
             while bit <= masked:
                 if masked & bit:
                     word = rule.words.get(bit)
-                    words.append(word if word is not None else rule.unknown.format(value=bit >> rule.shift))
+                    if word is None:
+                        unknown |= bit
+                    else:
+                        words.append(word)
                 bit <<= 1
+            if unknown:
+                words.append(rule.unknown.format(value=unknown >> rule.shift))
         else:
             word = rule.words.get(masked >> rule.shift if rule.shift else masked)
             if word is None:
@@ -108,14 +114,19 @@ def _round(value: float) -> float | int:
 def field_value(spec: FieldSpec, record: Record) -> object:
     """The value a record gives this field, in the field's unit and format."""
     value = record.value
-    if value is None or value in spec.invalid:
+    if value is None or value in spec.invalid or (spec.invalid and _raw_sentinel(record, spec.invalid)):
         return None
     if spec.lookup:
         raw = value if isinstance(value, int) else _raw_int(record)
         if raw is None:
             return None
         words = lookup_words(spec.lookup, raw)
-        return " ".join(words) if words else spec.lookup_default
+        return " ".join(sorted(words)) if words else spec.lookup_default
+    if spec.mask is not None:
+        raw = _raw_int(record)
+        if raw is None:
+            return None
+        value = (raw & spec.mask) >> ((spec.mask & -spec.mask).bit_length() - 1)
     fmt = spec.format
     if fmt == "hex":
         return record.data[::-1].hex().upper() if not isinstance(value, str) else value
@@ -123,10 +134,12 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if isinstance(value, int) and record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
             return f"{value:0{2 * len(record.data)}d}"  # BCD: keep the leading zeros printed on the meter
         return str(value)
-    if fmt in ("date", "datetime"):
+    if fmt == "readable":
+        return readable_text(record)
+    if fmt in ("date", "datetime", "datetime_minutes"):
         if not isinstance(value, str):
             return None
-        return value[:10] if fmt == "date" else value
+        return value[:10] if fmt == "date" else value[:16] if fmt == "datetime_minutes" else value
     if fmt == "raw":
         return value
     if not isinstance(value, (int, float)):
@@ -138,6 +151,33 @@ def field_value(spec: FieldSpec, record: Record) -> object:
     if fmt == "int":
         return int(value)
     return _round(value) if isinstance(value, float) else value
+
+
+def readable_text(record: Record) -> str | None:
+    """A version or identification number as the meter shows it: BCD as its digits; binary data as
+    ASCII text when its bytes (most significant first, zero padding dropped) are all printable, else as
+    hex digits, most significant first ("0095", "+L")."""
+    value = record.value
+    if value is None or isinstance(value, str):
+        return value
+    if record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
+        return f"{value:0{2 * len(record.data)}d}" if isinstance(value, int) else str(value)
+    if record.dif & 0x0F == 0x5:
+        return str(value)
+    text = record.data[::-1].rstrip(b"\x00")
+    if text and all(0x20 <= byte < 0x7F for byte in text):
+        return text.decode("ascii")
+    return record.data[::-1].hex().upper()
+
+
+def _raw_sentinel(record: Record, invalid: tuple[object, ...]) -> bool:
+    """The record's integer data, read signed or unsigned before any scaling, is one of ``invalid``
+    (``-2147483648`` or ``0x80000000`` for a 32-bit "no value", whatever the VIF's decimal scale)."""
+    if record.dif & 0x0F not in (0x1, 0x2, 0x3, 0x4, 0x6, 0x7) or not record.data:
+        return False
+    unsigned = int.from_bytes(record.data, "little")
+    signed = int.from_bytes(record.data, "little", signed=True)
+    return unsigned in invalid or signed in invalid
 
 
 def _raw_int(record: Record) -> int | None:
@@ -221,11 +261,11 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         values[name] = value
         if spec.hidden:
             hidden.add(name)
-    if driver.status.enabled and "status" not in from_hook:
+    if driver.status.enabled and driver.status.name not in from_hook:
         words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
         for name in driver.status.fields:
             text = values.get(name)
             if isinstance(text, str):
                 words.extend(text.split())
-        values["status"] = join_status(words)
+        values[driver.status.name] = join_status(words)
     return {k: v for k, v in values.items() if k not in hidden}

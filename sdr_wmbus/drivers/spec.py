@@ -29,7 +29,7 @@ class DriverFileError(ValueError):
 
 
 MEASUREMENTS = ("instantaneous", "maximum", "minimum", "error", "any")
-FORMATS = ("number", "int", "text", "hex", "date", "datetime", "raw")
+FORMATS = ("number", "int", "text", "hex", "readable", "date", "datetime", "datetime_minutes", "raw")
 MISSING = ("omit", "null")
 METER_TYPES = (
     "water",
@@ -102,6 +102,7 @@ class FieldSpec:
     format: str = "number"
     scale: float = 1.0
     offset: float = 0.0
+    mask: int | None = None  # the value is these bits of the record's raw data, shifted down to bit 0
     lookup: tuple[LookupRule, ...] = ()
     lookup_default: str = ""  # the value when no rule gives a word
     formula: Formula | None = None
@@ -139,8 +140,9 @@ class StatusSpec:
 
     tpl: bool = True
     fields: tuple[str, ...] = ()  # output names whose words join the status
-    tpl_bits: dict[int, str] = field(default_factory=dict)  # words for the manufacturer bits 5-7
+    tpl_bits: dict[int, str] = field(default_factory=dict)  # words for bits 2-7 (5-7: manufacturer's)
     enabled: bool = True
+    name: str = "status"  # the field it is printed as (a meter may use "status" for something else)
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ _FIELD_KEYS = {
     "format",
     "scale",
     "offset",
+    "mask",
     "lookup",
     "lookup_default",
     "formula",
@@ -237,7 +240,7 @@ _TEST_KEYS = {
     "forced",
     "link_crc",
 }
-_STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled"}
+_STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled", "name"}
 _LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown"}
 
 
@@ -428,6 +431,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         index=int(table.get("index", 0)),
         format=fmt,
         scale=float(table.get("scale", 1.0)),
+        mask=_mask(table, name),
         offset=float(table.get("offset", 0.0)),
         lookup=_parse_lookup(table["lookup"]) if "lookup" in table else (),
         lookup_default=str(table.get("lookup_default", "")),
@@ -443,6 +447,15 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
     )
 
 
+def _mask(table: dict, name: str) -> int | None:
+    if "mask" not in table:
+        return None
+    (mask,) = _ints(table["mask"], f"field {name} mask")
+    if mask <= 0:
+        raise ValueError(f"field {name}: mask must have at least one bit set")
+    return mask
+
+
 def _parse_status(table: object) -> StatusSpec:
     if not isinstance(table, dict):
         raise ValueError("status: a table such as { tpl = true, fields = ['error_flags'] }")
@@ -450,15 +463,22 @@ def _parse_status(table: object) -> StatusSpec:
     bits = {}
     for key, word in dict(table.get("tpl_bits", {})).items():
         (number,) = _ints(key, "status tpl_bits")
-        if number & ~0xE0:
-            raise ValueError(f"status tpl_bits: 0x{number:02X} is not a manufacturer bit (0x20, 0x40, 0x80)")
+        if number & ~0xFC or bin(number).count("1") != 1:
+            raise ValueError(
+                f"status tpl_bits: 0x{number:02X} is not one bit of 0x04-0x80 (0x20, 0x40, 0x80 are the "
+                "manufacturer's; 0x04, 0x08, 0x10 rename POWER_LOW, PERMANENT_ERROR, TEMPORARY_ERROR)"
+            )
         bits[number] = str(word)
     fields = table.get("fields", [])
+    name = table.get("name", "status")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(f"status name {name!r}: lower-case letters, digits and _")
     return StatusSpec(
         tpl=bool(table.get("tpl", True)),
         fields=tuple(fields if isinstance(fields, list) else [fields]),
         tpl_bits=bits,
         enabled=bool(table.get("enabled", True)),
+        name=name,
     )
 
 

@@ -12,18 +12,21 @@ OK = "OK"
 
 
 def tpl_status_words(status: int | None, manufacturer_words: dict[int, str] | None = None) -> list[str]:
-    """Words for a TPL status byte; the manufacturer bits 5-7 use the driver's words when it has them."""
+    """Words for a TPL status byte; the manufacturer bits 5-7 use the driver's words when it has them,
+    and a driver's word for one of the standard bits 2-4 replaces the standard one (a meter that uses
+    the bit for something of its own)."""
     if not status:
         return []
+    driver_words = manufacturer_words or {}
     words = []
     if status & 0x03:
         words.append(APPLICATION_STATUS[status & 0x03])
-    words += [word for bit, word in STATUS_BITS.items() if status & bit]
+    words += [driver_words.get(bit, word) for bit, word in STATUS_BITS.items() if status & bit]
     vendor = status & MANUFACTURER_BITS
     if vendor:
-        if manufacturer_words:
+        if driver_words:
             known = 0
-            for bit, word in manufacturer_words.items():
+            for bit, word in driver_words.items():
                 if vendor & bit:
                     words.append(word)
                     known |= bit
