@@ -83,11 +83,19 @@ def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
         masked = value & rule.mask
         if rule.kind == "bits":
             bit = 1
+            unnamed = 0
             while bit <= masked:
                 if masked & bit:
                     word = rule.words.get(bit)
-                    words.append(word if word is not None else rule.unknown.format(value=bit >> rule.shift))
+                    if word is not None:
+                        words.append(word)
+                    elif rule.together:
+                        unnamed |= bit
+                    else:
+                        words.append(rule.unknown.format(value=bit >> rule.shift))
                 bit <<= 1
+            if unnamed:
+                words.append(rule.unknown.format(value=unnamed >> rule.shift))
         else:
             word = rule.words.get(masked >> rule.shift if rule.shift else masked)
             if word is None:
@@ -112,6 +120,8 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if raw is None:
             return None
         words = lookup_words(spec.lookup, raw)
+        if spec.sort_words:
+            words = sorted(words)
         return " ".join(words) if words else spec.lookup_default
     fmt = spec.format
     if fmt == "hex":

@@ -87,6 +87,7 @@ class LookupRule:
     words: dict[int, str]
     shift: int = 0
     unknown: str = "UNKNOWN_{value:02X}"  # a set bit / value with no word
+    together: bool = False  # bits: the set bits without a word make one word (their sum), not one each
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class FieldSpec:
     offset: float = 0.0
     lookup: tuple[LookupRule, ...] = ()
     lookup_default: str = ""  # the value when no rule gives a word
+    sort_words: bool = False  # the looked-up words sorted alphabetically (as wmbusmeters prints them)
     formula: Formula | None = None
     missing: object = "omit"  # "omit", "null", or a value to print when nothing matched
     invalid: tuple[object, ...] = ()  # raw values that mean "no value" (-> null)
@@ -214,6 +216,7 @@ _FIELD_KEYS = {
     "offset",
     "lookup",
     "lookup_default",
+    "sort_words",
     "formula",
     "missing",
     "invalid",
@@ -238,7 +241,7 @@ _TEST_KEYS = {
     "link_crc",
 }
 _STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled"}
-_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown"}
+_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown", "unknown_bits"}
 
 
 class _Where:
@@ -378,6 +381,9 @@ def _parse_lookup(rules: object) -> tuple[LookupRule, ...]:
             raise ValueError("lookup: each rule has either bits = MASK or index = MASK")
         kind = kinds[0]
         (mask,) = _ints(rule[kind], f"lookup {kind}")
+        unknown_bits = rule.get("unknown_bits", "each")
+        if unknown_bits not in ("each", "together") or (unknown_bits == "together" and kind != "bits"):
+            raise ValueError("lookup: unknown_bits is 'each' or 'together' (with bits = MASK only)")
         words = {}
         for key, word in dict(rule.get("words", {})).items():
             (number,) = _ints(key, "lookup words")
@@ -391,6 +397,7 @@ def _parse_lookup(rules: object) -> tuple[LookupRule, ...]:
                 words,
                 int(rule.get("shift", 0)),
                 str(rule.get("unknown", "UNKNOWN_{value:02X}")),
+                unknown_bits == "together",
             )
         )
     return tuple(out)
@@ -431,6 +438,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         offset=float(table.get("offset", 0.0)),
         lookup=_parse_lookup(table["lookup"]) if "lookup" in table else (),
         lookup_default=str(table.get("lookup_default", "")),
+        sort_words=bool(table.get("sort_words", False)),
         formula=formula,
         missing=missing,
         invalid=tuple(invalid if isinstance(invalid, list) else [invalid]),
