@@ -20,11 +20,9 @@ def with_block(block: str) -> str:
     return (bytes([len(frame) - 1]) + frame[1:]).hex()
 
 
-def test_flags_power_mode_and_battery() -> None:
-    out = decode_hex(with_block("0F0100E3"), already_decrypted=True)
-    assert out["meter"] == "gwfwater"
-    assert (out["status"], out["power_mode"], out["battery_y"]) == ("OK", "SAVING", 14)
+def test_every_flag_power_mode_normal_and_battery() -> None:
     out = decode_hex(with_block("0F016A10"), already_decrypted=True)
+    assert out["meter"] == "gwfwater"
     assert out["status"] == "BACKFLOW BATTERY_LOW BROKEN_PIPE CONTINUOUS_FLOW"
     assert (out["power_mode"], out["battery_y"]) == ("NORMAL", 1)
 
@@ -35,8 +33,8 @@ def test_unnamed_flags_are_named_together() -> None:
 
 
 def test_unknown_block_type_is_a_status_word_and_no_battery() -> None:
-    out = decode_hex(with_block("0F0200E3"), already_decrypted=True)
-    assert out["status"] == "UNKNOWN_MFCT_STATUS_2"
+    out = decode_hex(with_block("0F7F00E3"), already_decrypted=True)
+    assert out["status"] == "UNKNOWN_MFCT_STATUS_7F"
     assert out["battery_y"] is None and "power_mode" not in out
     assert out["total_m3"] == 879.068
 
