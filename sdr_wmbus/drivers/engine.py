@@ -85,18 +85,20 @@ def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
     for rule in rules:
         masked = value & rule.mask
         if rule.kind == "bits":
-            unknown = 0  # set bits without a word: named together in one word, as wmbusmeters does
             bit = 1
+            unnamed = 0  # set bits without a word: named together in one word, as wmbusmeters does
             while bit <= masked:
                 if masked & bit:
                     word = rule.words.get(bit)
-                    if word is None:
-                        unknown |= bit
-                    else:
+                    if word is not None:
                         words.append(word)
+                    elif rule.together:
+                        unnamed |= bit
+                    else:
+                        words.append(rule.unknown.format(value=bit >> rule.shift))
                 bit <<= 1
-            if unknown:
-                words.append(rule.unknown.format(value=unknown >> rule.shift))
+            if unnamed:
+                words.append(rule.unknown.format(value=unnamed >> rule.shift))
         else:
             word = rule.words.get(masked >> rule.shift if rule.shift else masked)
             if word is None:
@@ -121,7 +123,9 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if raw is None:
             return None
         words = lookup_words(spec.lookup, raw)
-        return " ".join(sorted(words)) if words else spec.lookup_default
+        if spec.sort_words:
+            words = sorted(words)
+        return " ".join(words) if words else spec.lookup_default
     if spec.mask is not None:
         raw = _raw_int(record)
         if raw is None:

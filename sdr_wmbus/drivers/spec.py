@@ -87,6 +87,7 @@ class LookupRule:
     words: dict[int, str]
     shift: int = 0
     unknown: str = "UNKNOWN_{value:02X}"  # a set bit / value with no word
+    together: bool = True  # bits: the set bits without a word make one word (their sum), not one each
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class FieldSpec:
     mask: int | None = None  # the value is these bits of the record's raw data, shifted down to bit 0
     lookup: tuple[LookupRule, ...] = ()
     lookup_default: str = ""  # the value when no rule gives a word
+    sort_words: bool = True  # the looked-up words sorted alphabetically (as wmbusmeters prints them)
     formula: Formula | None = None
     missing: object = "omit"  # "omit", "null", or a value to print when nothing matched
     invalid: tuple[object, ...] = ()  # raw values that mean "no value" (-> null)
@@ -217,6 +219,7 @@ _FIELD_KEYS = {
     "mask",
     "lookup",
     "lookup_default",
+    "sort_words",
     "formula",
     "missing",
     "invalid",
@@ -241,7 +244,7 @@ _TEST_KEYS = {
     "link_crc",
 }
 _STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled", "name"}
-_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown"}
+_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown", "unknown_bits"}
 
 
 class _Where:
@@ -381,6 +384,9 @@ def _parse_lookup(rules: object) -> tuple[LookupRule, ...]:
             raise ValueError("lookup: each rule has either bits = MASK or index = MASK")
         kind = kinds[0]
         (mask,) = _ints(rule[kind], f"lookup {kind}")
+        unknown_bits = rule.get("unknown_bits", "together")
+        if unknown_bits not in ("each", "together"):
+            raise ValueError("lookup: unknown_bits is 'each' or 'together' (with bits = MASK only)")
         words = {}
         for key, word in dict(rule.get("words", {})).items():
             (number,) = _ints(key, "lookup words")
@@ -394,6 +400,7 @@ def _parse_lookup(rules: object) -> tuple[LookupRule, ...]:
                 words,
                 int(rule.get("shift", 0)),
                 str(rule.get("unknown", "UNKNOWN_{value:02X}")),
+                unknown_bits == "together",
             )
         )
     return tuple(out)
@@ -435,6 +442,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         offset=float(table.get("offset", 0.0)),
         lookup=_parse_lookup(table["lookup"]) if "lookup" in table else (),
         lookup_default=str(table.get("lookup_default", "")),
+        sort_words=bool(table.get("sort_words", True)),
         formula=formula,
         missing=missing,
         invalid=tuple(invalid if isinstance(invalid, list) else [invalid]),
