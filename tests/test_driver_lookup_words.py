@@ -15,7 +15,11 @@ detect = { manufacturer = "ABC" }
 name = "each"
 match = { dif_vif = "02FD17" }
 sort_words = false
-lookup = { bits = 0xFFFF, unknown = "ERROR_FLAGS_{value:X}", unknown_bits = "each", words = { 0x01 = "MEASUREMENT", 0x10 = "HF" } }
+[field.lookup]
+bits = 0xFFFF
+unknown = "ERROR_FLAGS_{value:X}"
+unknown_bits = "each"
+words = { 0x01 = "MEASUREMENT", 0x10 = "HF" }
 [[field]]
 name = "together"
 match = { dif_vif = "02FD17" }
