@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from . import __version__
-from .commands import add_key_arguments, load_keys
+from .commands import add_key_arguments, add_output_format_argument, load_keys, output_style
 from .errors import ConfigError
 from .input_lines import parse_line
 from .link.dll import LINK_CRC_CHOICES
@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="link-layer CRCs in bare hex: none (as rtl_wmbus and wmbusmeters print frames), present "
         "(they must check), auto (default: by length and by which CRCs check)",
     )
-    dec.add_argument("--format", choices=("json", "pretty"), default="json", help="output format")
+    add_output_format_argument(dec)
+    dec.add_argument("--format", choices=("json", "pretty"), help=argparse.SUPPRESS)  # the old spelling
     add_output_arguments(dec)
 
     rep = sub.add_parser(
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", choices=("cu8", "cs8", "cs16", "cf32", "sigmf"), help="IQ sample format")
     rep.add_argument("--modes", default="t,c", help="modes to receive: any of t, c, s (default t,c)")
     add_key_arguments(rep)
-    rep.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
+    add_output_format_argument(rep)
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     rep.add_argument(
         "--raw-only",
@@ -192,7 +193,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     decoder = TelegramDecoder(keys, driver=args.driver)
     try:
-        outputs = Outputs(args, pretty=args.format == "pretty", batch=True)
+        if args.format:
+            print("sdr-wmbus: note: decode --format is now --output-format", file=sys.stderr)
+            args.output_format = args.format
+        outputs = Outputs(args, batch=True, **output_style(args))
     except ConfigError as exc:
         return _fail(str(exc))
     except OutputUnavailable as exc:

@@ -41,6 +41,28 @@ def add_key_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+OUTPUT_FORMATS = ("auto", "human", "json", "pretty")
+
+
+def add_output_format_argument(parser: argparse.ArgumentParser) -> None:
+    """--output-format, the same for every command that prints telegrams."""
+    parser.add_argument(
+        "--output-format",
+        choices=OUTPUT_FORMATS,
+        default="auto",
+        help="human (a line per telegram, a table of meters at the end), json (a JSON object per line), "
+        "pretty (indented JSON); auto (default): human on a terminal, json otherwise",
+    )
+
+
+def output_style(args: argparse.Namespace) -> dict:
+    """Keyword arguments for Outputs from --output-format (auto: people on a terminal get lines)."""
+    style = getattr(args, "output_format", "auto") or "auto"
+    if style == "auto":
+        style = "human" if sys.stdout.isatty() else "json"
+    return {"pretty": style == "pretty", "human": style == "human"}
+
+
 def load_keys(args: argparse.Namespace):
     """The key store from --key/--key-file/--meters, with the user's drivers loaded and the drivers
     named in the meters file checked; ConfigError (one line, never quoting a key) otherwise."""
@@ -161,7 +183,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
         pipeline = RadioPipeline(info.rate, center, modes, decoder)
-        outputs = Outputs(args, pretty=args.output_format == "pretty", batch=True, raw_only=args.raw_only)
+        outputs = Outputs(args, batch=True, raw_only=args.raw_only, **output_style(args))
     except (ValueError, ConfigError) as exc:
         return _fail(str(exc))
     except OutputUnavailable as exc:

@@ -26,8 +26,10 @@ from .commands import (
     _modes,
     _number,
     add_key_arguments,
+    add_output_format_argument,
     load_keys,
     mode_counts,
+    output_style,
     setup_logging,
 )
 from .dsp.convert import cu8_to_complex64
@@ -67,7 +69,7 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no decoding, no keys: raw frames with radio metadata (to MQTT for a central 'serve')",
     )
-    parser.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
+    add_output_format_argument(parser)
     parser.add_argument(
         "--save-iq",
         metavar="FILE",
@@ -307,7 +309,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
         pipeline = RadioPipeline(rate, center, modes, decoder)
         source = _open_source(args, rate, center, gain, ppm)
-        outputs = Outputs(args, pretty=args.output_format == "pretty", raw_only=args.raw_only)
+        outputs = Outputs(args, raw_only=args.raw_only, **output_style(args))
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
     # Load (or compile) the numba kernels before the radio starts: a live source does not wait.

@@ -34,7 +34,16 @@ from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 
-from .commands import EXIT_ERROR, EXIT_OK, _fail, add_key_arguments, load_keys, setup_logging
+from .commands import (
+    EXIT_ERROR,
+    EXIT_OK,
+    _fail,
+    add_key_arguments,
+    add_output_format_argument,
+    load_keys,
+    output_style,
+    setup_logging,
+)
 from .errors import ConfigError
 from .frame import Frame
 from .outputs.fanout import Outputs
@@ -63,7 +72,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds to gather copies of one telegram from several receivers (default 1)",
     )
-    parser.add_argument("--output-format", choices=("json", "pretty"), default="json", help="output format")
+    add_output_format_argument(parser)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more messages on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr at the end")
 
@@ -317,7 +326,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ConfigError("--share: a group name of letters, digits, - and _")
         settings = parse_mqtt_url(args.mqtt)
         keys = load_keys(args)
-        outputs = Outputs(args, pretty=args.output_format == "pretty")
+        outputs = Outputs(args, **output_style(args))
     except ConfigError as exc:
         return _fail(str(exc))
     name = outputs.receiver

@@ -98,12 +98,25 @@ class Outputs:
     """Fan-out of telegrams (and, for receivers, raw frames and status) to every configured output."""
 
     def __init__(
-        self, args: argparse.Namespace, pretty: bool = False, batch: bool = False, raw_only: bool = False
+        self,
+        args: argparse.Namespace,
+        pretty: bool = False,
+        batch: bool = False,
+        raw_only: bool = False,
+        human: bool = False,
     ) -> None:
-        """``raw_only``: a receiver without keys; its records go to JSON lines and the MQTT raw topic only."""
+        """``raw_only``: a receiver without keys; its records go to JSON lines and the MQTT raw topic only.
+        ``human``: lines for people on stdout instead of JSON (and a table of meters at the end)."""
         self.raw_only = raw_only
         self.filter = MeterFilter(parse_ids(args.only, "--only"), parse_ids(args.ignore, "--ignore"))
-        self.json = None if args.no_json else JsonLinesOutput(pretty=pretty)
+        if args.no_json:
+            self.json = None
+        elif human and not raw_only:
+            from .human import HumanOutput
+
+            self.json = HumanOutput()
+        else:
+            self.json = JsonLinesOutput(pretty=pretty)
         self.receiver = args.receiver_name or socket.gethostname()
         if args.no_json and not args.mqtt:
             raise ConfigError("--no-json leaves no output: add --mqtt URL")
@@ -138,6 +151,8 @@ class Outputs:
         """Flush everything; a one-line problem (undelivered MQTT messages) or None."""
         if self.seen is not None:
             self.seen.save()
+        if self.json is not None and hasattr(self.json, "close"):
+            self.json.close()
         if self.mqtt is None:
             return None
         self.mqtt.close()
