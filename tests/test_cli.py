@@ -21,7 +21,7 @@ RTLWMBUS = "T1;1;1;2019-04-03 19:00:42.000;97;148;12345678;0x" + V13.lower()
 
 
 def run(args: list[str], stdin: str = "", monkeypatch=None, capsys=None) -> tuple[int, list[dict], str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     code = main(args)
     captured = capsys.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
