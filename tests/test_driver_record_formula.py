@@ -1,5 +1,5 @@
-"""Driver-format additions: a formula computed for each matching record, add_months_keep_end, and the
-driver's own `media` text."""
+"""Driver-format additions: a formula computed for each matching record, add_months_keep_end, the
+driver's own `media` text and upper-case letters in field names."""
 
 from __future__ import annotations
 
@@ -89,3 +89,10 @@ def test_match_and_formula_together_only_without_from_hook() -> None:
         parse_driver(bad, "bad.toml")
     with pytest.raises(DriverFileError, match="media"):
         parse_driver(DRIVER.replace('media = "test water"', "media = 7"), "bad.toml")
+
+
+def test_field_names_may_have_upper_case_letters() -> None:
+    text = 'name = "upper"\n[[field]]\nname = "January_total"\nunit = "m3"\nmatch = "volume"\n'
+    assert parse_driver(text, "upper.toml").fields[0].output_name() == "January_total_m3"
+    with pytest.raises(DriverFileError, match="letters, digits"):
+        parse_driver(text.replace("January_total", "total.m3"), "bad.toml")

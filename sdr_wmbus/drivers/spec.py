@@ -52,7 +52,8 @@ METER_TYPES = (
 NEUTRAL_MODIFIERS = frozenset({"multiplicative_correction"})
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 _TEMPLATE_RE = re.compile(r"\{(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
-_FIELD_NAME_RE = re.compile(r"^[a-z0-9_{}+\- ]+$")
+# Upper-case letters too: some wmbusmeters names have them (hydrodigit's January_total_m3).
+_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_{}+\- ]+$")
 
 
 @dataclass(frozen=True)
@@ -404,7 +405,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
     _unknown_keys(table, _FIELD_KEYS, "field")
     name = table.get("name")
     if not isinstance(name, str) or not _FIELD_NAME_RE.match(name):
-        raise ValueError(f"field name {name!r}: lower-case letters, digits and _ (templates: {{storage}})")
+        raise ValueError(f"field name {name!r}: letters, digits and _ (templates: {{storage}})")
     unit = table.get("unit")
     if unit is not None and unit not in DISPLAY_UNITS:
         raise ValueError(f"field {name}: unknown unit {unit!r} (known: {', '.join(DISPLAY_UNITS)})")
