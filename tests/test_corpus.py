@@ -92,7 +92,12 @@ def test_shared_corpus_never_crashes_and_names_the_meter():
 RECEIVER_FIELDS = {"device", "rssi_dbm"}
 # Where wmbusmeters prints a value we consider wrong, we print the right one; each difference is
 # listed here (driver, field) with the reason, and in the README's table.
-DOCUMENTED_DIFFERENCES: dict[tuple[str, str], str] = {}
+DOCUMENTED_DIFFERENCES: dict[tuple[str, str], str] = {
+    ("hydrodigit", "June_total_m3"): "register FFFFFF (no value: before the radio module was fitted); "
+    "wmbusmeters prints 0 m3, we print null",
+    ("hydrodigit", "July_total_m3"): "register FFFFFF (no value: before the radio module was fitted); "
+    "wmbusmeters prints 0 m3, we print null",
+}
 RECORD_GOAL = 0.95
 FIELD_GOAL = 0.99
 
