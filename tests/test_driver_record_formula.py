@@ -1,5 +1,5 @@
 """Driver-format additions: a formula computed for each matching record, add_months_keep_end, the
-driver's own `media` text and upper-case letters in field names."""
+driver's own `media` text, upper-case letters in field names, numbers compared at six decimals."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sdr_wmbus.decoder import TelegramDecoder
 from sdr_wmbus.drivers import DriverRegistry, builtin_drivers
 from sdr_wmbus.drivers.formula import Formula, add_months, add_months_keep_end
 from sdr_wmbus.drivers.spec import DriverFileError, parse_driver
+from sdr_wmbus.drivers.testing import values_equal
 from sdr_wmbus.security.keys import KeyStore
 
 # A Maddalena EVO 868 telegram (wmbusmeters test data): volume records at storage 8..19 hold monthly
@@ -96,3 +97,10 @@ def test_field_names_may_have_upper_case_letters() -> None:
     assert parse_driver(text, "upper.toml").fields[0].output_name() == "January_total_m3"
     with pytest.raises(DriverFileError, match="letters, digits"):
         parse_driver(text.replace("January_total", "total.m3"), "bad.toml")
+
+
+def test_numbers_compare_at_the_printed_six_decimals() -> None:
+    assert values_equal(3e-06, 10 / 3.6e6)  # 10 J/h in kW, printed 0.000003 by wmbusmeters
+    assert values_equal(938.384667, 3378184800 / 3.6e6)
+    assert not values_equal(4e-06, 10 / 3.6e6)
+    assert not values_equal(0.000003, 0.0000045)
