@@ -1,5 +1,6 @@
-"""Driver-format additions: a formula computed for each matching record, add_months_keep_end, the
-driver's own `media` text, upper-case letters in field names, numbers compared at six decimals."""
+"""Driver-format additions (drivers-c): a formula computed for each matching record,
+add_months_keep_end, a driver's own `media`, upper-case field names, numbers compared at six decimals,
+hex digits of a BCD identifier that is not a number."""
 
 from __future__ import annotations
 
@@ -104,3 +105,21 @@ def test_numbers_compare_at_the_printed_six_decimals() -> None:
     assert values_equal(938.384667, 3378184800 / 3.6e6)
     assert not values_equal(4e-06, 10 / 3.6e6)
     assert not values_equal(0.000003, 0.0000045)
+
+
+MADDALENA = (
+    "4E4424349986012401077AF20000202F2F0413A7000000046D0E0C163B04FD17000000000E789986012401FF441300000000"
+    "426C01018401134A00000082016C1F3AD3013B470500C4016D1B14153B"
+)
+
+
+def test_hex_format_prints_bcd_digits_that_are_not_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (
+        'name = "hexdigits"\n[[field]]\nname = "fabrication_no"\nmatch = "fabrication_number"\n'
+        'format = "hex"\n[[field]]\nname = "as_text"\nmatch = "fabrication_number"\nformat = "text"\n'
+    )
+    spec = parse_driver(text, "hexdigits.toml")
+    monkeypatch.setattr(drivers, "_REGISTRY", DriverRegistry([*builtin_drivers(), spec]))
+    out = TelegramDecoder(KeyStore(), driver="hexdigits").decode(bytes.fromhex(MADDALENA), link_crc="none")
+    assert out["fabrication_no"] == "FF0124018699"
+    assert out["as_text"] is None  # not a number
