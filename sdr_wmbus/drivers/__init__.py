@@ -212,6 +212,8 @@ def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
             )
     else:
         result["meter"] = driver.name
+        if driver.media:
+            result["media"] = driver.media
         result.update(apply(driver, telegram, _status_byte(telegram)))
     if telegram.apl is not None and not (driver and driver.proprietary):
         result["records"] = generic.records_json(telegram.apl)

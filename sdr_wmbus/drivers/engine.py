@@ -116,6 +116,9 @@ def _round(value: float) -> float | int:
 def field_value(spec: FieldSpec, record: Record) -> object:
     """The value a record gives this field, in the field's unit and format."""
     value = record.value
+    if value is None and spec.format == "hex" and record.data and not spec.invalid:
+        # An identifier in BCD with non-decimal digits (FF0124018699) has no number but still has digits.
+        return record.data[::-1].hex().upper()
     if value is None or value in spec.invalid or (spec.invalid and _raw_sentinel(record, spec.invalid)):
         return None
     if spec.lookup:
@@ -198,6 +201,38 @@ def _missing_value(spec: FieldSpec) -> tuple[bool, object]:
     return True, spec.missing
 
 
+def _selected(index: RecordIndex, spec: FieldSpec) -> list[Record]:
+    """The records a field takes: the n-th match, every match of a templated name, else the first."""
+    assert spec.match is not None
+    matched = index.candidates(spec.match)
+    if spec.index:
+        return matched[spec.index - 1 : spec.index]
+    return matched if spec.templated else matched[:1]
+
+
+def _record_formula(spec: FieldSpec, records: list[Record], values: dict, hidden: set[str]) -> None:
+    """A formula computed for each record the field matches (``storage`` etc. name the record's)."""
+    assert spec.formula is not None
+    for record in records:
+        name = spec.output_name(record.storage, record.tariff, record.subunit)
+        if values.get(name) is not None:
+            continue
+        scope = dict(values)
+        scope.update(storage=record.storage, tariff=record.tariff, subunit=record.subunit)
+        try:
+            scope["value"] = field_value(spec, record) if not spec.lookup else record.value
+        except UnitMismatch:
+            continue
+        value = spec.formula.evaluate(scope)
+        if isinstance(value, float):
+            value = _round(value)
+        if value is None:
+            continue
+        values[name] = value
+        if spec.hidden:
+            hidden.add(name)
+
+
 def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
     """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
     from_hook: dict = {}
@@ -211,10 +246,11 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
 
         values.update(generic_names(telegram))
     hidden: set[str] = set()
-    formulas: list[FieldSpec] = []
+    formulas: list[tuple[FieldSpec, list[Record] | None]] = []
     for spec in driver.fields:
         if spec.formula is not None:
-            formulas.append(spec)
+            # With a match too, the formula is computed once per matching record (after the other fields).
+            formulas.append((spec, _selected(index, spec) if spec.match is not None else None))
             continue
         if spec.from_hook:
             name = spec.output_name()
@@ -228,11 +264,7 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
                 hidden.add(name)
             continue
         assert spec.match is not None
-        matched = index.candidates(spec.match)
-        if spec.index:
-            matched = matched[spec.index - 1 : spec.index]
-        elif not spec.templated:
-            matched = matched[:1]
+        matched = _selected(index, spec)
         produced = False
         for record in matched:
             name = spec.output_name(record.storage, record.tariff, record.subunit)
@@ -253,7 +285,10 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
                 if spec.hidden:
                     hidden.add(name)
     values.update({k: v for k, v in from_hook.items() if k not in values})
-    for spec in formulas:
+    for spec, per_record in formulas:
+        if per_record is not None:
+            _record_formula(spec, per_record, values, hidden)
+            continue
         name = spec.output_name()
         value = spec.formula.evaluate(values) if spec.formula is not None else None
         if isinstance(value, float):

@@ -41,6 +41,16 @@ def add_months(date: object, months: object) -> str:
     return datetime.date(year, month + 1, min(day.day, last)).isoformat()
 
 
+def add_months_keep_end(date: object, months: object) -> str:
+    """Like :func:`add_months`, but the last day of a month stays the last day of a month
+    (2024-11-30 one month back is 2024-10-31): wmbusmeters moves billing dates this way."""
+    day = _date(date)
+    moved = _date(add_months(date, months))
+    if day.day == calendar.monthrange(day.year, day.month)[1]:
+        return end_of_month(moved.isoformat())
+    return moved.isoformat()
+
+
 def add_days(date: object, days: object) -> str:
     return (_date(date) + datetime.timedelta(days=int(days))).isoformat()  # type: ignore[call-overload]
 
@@ -65,6 +75,7 @@ def coalesce(*values: object) -> object:
 
 FUNCTIONS: dict[str, Callable[..., object]] = {
     "add_months": add_months,
+    "add_months_keep_end": add_months_keep_end,
     "add_days": add_days,
     "end_of_month": end_of_month,
     "date_part": date_part,

@@ -52,7 +52,8 @@ METER_TYPES = (
 NEUTRAL_MODIFIERS = frozenset({"multiplicative_correction"})
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 _TEMPLATE_RE = re.compile(r"\{(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
-_FIELD_NAME_RE = re.compile(r"^[a-z0-9_{}+\- ]+$")
+# Upper-case letters too: some wmbusmeters names have them (hydrodigit's January_total_m3).
+_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_{}+\- ]+$")
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ class DriverSpec:
     description: str = ""
     path: str = ""
     builtin: bool = True
+    media: str | None = None  # printed as `media` instead of the device type's name
 
     def field_named(self, output_name: str) -> FieldSpec | None:
         for spec in self.fields:
@@ -197,6 +199,7 @@ _TOP_KEYS = {
     "description",
     "aliases",
     "meter_type",
+    "media",
     "detect",
     "hook",
     "payload",
@@ -412,7 +415,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
     _unknown_keys(table, _FIELD_KEYS, "field")
     name = table.get("name")
     if not isinstance(name, str) or not _FIELD_NAME_RE.match(name):
-        raise ValueError(f"field name {name!r}: lower-case letters, digits and _ (templates: {{storage}})")
+        raise ValueError(f"field name {name!r}: letters, digits and _ (templates: {{storage}})")
     unit = table.get("unit")
     if unit is not None and unit not in DISPLAY_UNITS:
         raise ValueError(f"field {name}: unknown unit {unit!r} (known: {', '.join(DISPLAY_UNITS)})")
@@ -427,8 +430,12 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
             raise ValueError(f"field {name}: {exc}") from None
     match = _parse_match(table["match"]) if "match" in table else None
     sources = sum(x is not None and x is not False for x in (match, formula, table.get("from_hook") or None))
-    if sources != 1:
-        raise ValueError(f"field {name}: give exactly one of match, formula or from_hook = true")
+    per_record = match is not None and formula is not None and not table.get("from_hook")
+    if sources != 1 and not per_record:
+        raise ValueError(
+            f"field {name}: give exactly one of match, formula or from_hook = true "
+            "(or match and formula: the formula computed for each matching record)"
+        )
     missing = table.get("missing", "omit")
     invalid = table.get("invalid", [])
     return FieldSpec(
@@ -577,6 +584,9 @@ def parse_driver(
         raise where.error(where.line_of_key("hook"), f"hook {hook!r}: the name of a built-in hook module")
     if any(f.from_hook for f in fields) and hook is None:
         raise where.error(where.line_of_key("from_hook"), "fields from_hook need a hook")
+    media = data.get("media")
+    if media is not None and not (isinstance(media, str) and media):
+        raise where.error(where.line_of_key("media"), "media: a text such as 'water'")
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in aliases):
         raise where.error(where.line_of_key("aliases"), "aliases: a list of names such as ['multical21']")
@@ -597,6 +607,7 @@ def parse_driver(
         description=str(data.get("description", "")),
         path=path,
         builtin=builtin,
+        media=media,
     )
 
 

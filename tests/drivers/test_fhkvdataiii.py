@@ -1,6 +1,10 @@
-"""Techem FHKV data III: real telegrams (wmbusmeters test data) with the values the reference decodes."""
+"""Techem FHKV data III: what the driver file's [[test]] blocks cannot say (unknown layouts, short
+payloads, a zero day or month). The telegrams and values wmbusmeters gives for them are [[test]]
+blocks in sdr_wmbus/drivers/defs/fhkvdataiii.toml."""
 
 from __future__ import annotations
+
+from sdr_wmbus.drivers.hooks.fhkvdataiii import billing_dates
 
 from .helpers import decode_hex, shortened
 
@@ -12,19 +16,11 @@ LAYOUT_01 = (
 )
 
 
-def test_layout_0f_with_extra_byte() -> None:
-    out = decode_hex(LAYOUT_0F)
-    assert out["meter"] == "fhkvdataiii"
-    assert (out["current_hca"], out["current_date"]) == (4, "2021-02-05")
-    assert (out["previous_hca"], out["previous_date"]) == (45, "2020-12-31")
-    assert (out["temp_room_c"], out["temp_radiator_c"]) == (22.37, 23.6)
-
-
-def test_layout_01() -> None:
-    out = decode_hex(LAYOUT_01)
-    assert (out["current_hca"], out["current_date"]) == (766, "2026-06-04")
-    assert (out["previous_hca"], out["previous_date"]) == (1352, "2025-12-31")
-    assert (out["temp_room_c"], out["temp_radiator_c"]) == (22.0, 22.25)
+def test_zero_day_and_month_read_as_the_first_and_december() -> None:
+    # Billing date 2020-12-31; current word 0 reads as 12-01, on or before the billing day: next year.
+    payload = bytes.fromhex("0F9F29" + "2D00" + "0000")
+    previous, current = billing_dates(payload)
+    assert (previous.isoformat(), current.isoformat()) == ("2020-12-31", "2021-12-01")
 
 
 def test_truncated_or_unknown_layout_is_an_error() -> None:

@@ -1,63 +1,31 @@
-"""BMeters HydroClima: real telegrams (wmbusmeters test data) with the values the reference decodes."""
+"""BMeters HydroClima (hook shared by the hydroclima and hydroclimav2 driver files): what their
+[[test]] blocks cannot say (unknown layouts, the status word, short data). The telegrams and values
+wmbusmeters gives for them are [[test]] blocks in sdr_wmbus/drivers/defs/hydroclima*.toml."""
 
 from __future__ import annotations
 
-from sdr_wmbus.decoder import TelegramDecoder
+from sdr_wmbus.drivers.hooks.hydroclimav2 import decode_manufacturer_data
 
-from .helpers import shortened
+from .helpers import decode_hex, shortened
 
-
-def decode_hex(hex_text: str, already_decrypted: bool = False) -> dict:
-    return TelegramDecoder().decode(
-        bytes.fromhex(hex_text), already_decrypted=already_decrypted, link_crc="none"
-    )
-
-
-# Frame 0x11 (version 0x85), ELL + mode 5, stored decrypted.
-HC1 = (
-    "5144B0095209009385088C20807A800040252F2F036E540200436ED90800426C3F3C0F1100009924293400003713DF08BC16"
-    "3633960E8208D401D90879076006DA080809DA08E537000A3500DF1201830900"
-)
+# Frame 0x11 (version 0x85), ELL + mode 5, stored decrypted; status word 0x0100, TPL status 0x40.
 HC3 = (
     "5144b0092110009385088c20fb7afb4040252F2F036E000000436E000000426C3F350F110001B9604734CE2E2708FD071B08"
     "8832940766070000000000000000C407260800802DD400000000000000220000"
 )
-# Frame 0x10 (version 0x53), unencrypted; from a (disabled) test in wmbusmeters hydroclimav2.xmq, not in
-# the corpus: the temperatures are the values that test lists.
+# Frame 0x10 (version 0x53), unencrypted.
 V53 = "2e44b0099861036853087a000020002F2F036E0000000F100043106A7D2C4A078F12202CB1242A06D3062100210000"
 
 
-def test_frame_11_history() -> None:
-    out = decode_hex(HC1, already_decrypted=True)
-    assert "error" not in out, out
-    assert out["meter"] == "hydroclimav2"
-    assert out["average_heater_temperature_c"] == 49.19
-    assert out["average_ambient_temperature_c"] == 22.71
-    assert out["max_ambient_temperature_c"] == 58.2
-    assert out["average_heater_temperature_last_month_c"] == 37.34
-    assert out["average_ambient_temperature_last_month_c"] == 21.78
-    assert [out[f"consumption_at_set_date_{n}_hca"] for n in range(1, 5)] == [468, 2265, 1913, 1632]
-    assert [out[f"ambient_temperature_at_set_date_{n}_c"] for n in range(1, 4)] == [22.66, 23.12, 22.66]
-    assert out["total_consumption_hca"] == 2435
-    # standard records, named by the generic driver
-    assert (out["current_consumption_hca"], out["target_date"]) == (596, "2025-12-31")
-
-
-def test_frame_11_no_value_marker() -> None:
+def test_status_word_joins_the_status_only() -> None:
     out = decode_hex(HC3, already_decrypted=True)
-    assert [out[f"ambient_temperature_at_set_date_{n}_c"] for n in range(1, 4)] == [19.88, 20.86, None]
-    assert (out["average_ambient_temperature_c"], out["average_heater_temperature_c"]) == (20.45, 20.87)
-    assert (out["max_ambient_temperature_c"], out["total_consumption_hca"]) == (20.75, 34)
-    assert out["average_ambient_temperature_last_month_c"] == 18.94
-    assert out["average_heater_temperature_last_month_c"] == 19.4
+    assert out["status"] == "ERROR_FLAGS_100 UNKNOWN_40"
+    assert "error_flags" not in out
 
 
-def test_frame_10_temperatures() -> None:
-    out = decode_hex(V53)
-    assert out["meter"] == "hydroclimav2"
-    assert (out["average_ambient_temperature_c"], out["max_ambient_temperature_c"]) == (18.66, 47.51)
-    assert out["average_ambient_temperature_last_month_c"] == 15.78
-    assert out["average_heater_temperature_last_month_c"] == 17.47
+def test_unknown_layout_gives_no_fields() -> None:
+    assert decode_manufacturer_data(bytes.fromhex("9D1300023ED97AEC7BC5908A32C1")) == {}
+    assert decode_manufacturer_data(b"") == {}
 
 
 def test_truncated_manufacturer_data_is_an_error() -> None:

@@ -1,6 +1,10 @@
-"""Techem MK Radio 3a: a real telegram (wmbusmeters test data) with the values the reference decodes."""
+"""Techem MK Radio 3a: what the driver file's [[test]] block cannot say (the first half of a month,
+short payloads). The telegram and values wmbusmeters gives for it are a [[test]] block in
+sdr_wmbus/drivers/defs/mkradio3a.toml."""
 
 from __future__ import annotations
+
+from sdr_wmbus.drivers.hooks.mkradio3a import monthly_tenths
 
 from .helpers import decode_hex, shortened
 
@@ -10,29 +14,13 @@ LEGACY = (
 )
 
 
-def test_total_target_and_monthly_history() -> None:
-    out = decode_hex(LEGACY)
-    assert out["meter"] == "mkradio3a"
-    assert out["total_m3"] == 948.8
-    assert out["target_m3"] == 9.3
-    assert out["target_date"] == "2024-11-28"
-    months = {name: value for name, value in out.items() if name.startswith("last_")}
-    assert months == {
-        "last_nov_m3": 9.3,
-        "last_oct_m3": 11.3,
-        "last_sep_m3": 10.2,
-        "last_aug_m3": 3.5,
-        "last_jul_m3": 10.2,
-        "last_jun_m3": 11.5,
-        "last_may_m3": 10.9,
-        "last_apr_m3": 8.3,
-        "last_mar_m3": 10.5,
-        "last_feb_m3": 6.6,
-        "last_jan_m3": 8.6,
-        "last_dec_m3": 6.3,
-    }
+def test_month_halves_straddle_slots_early_in_a_month() -> None:
+    history = [(1, 2), (3, 4)] + [(0, 0)] * 10
+    assert monthly_tenths(history, early_in_month=True)[:3] == [1, 2 + 3, 4 + 0]
+    assert monthly_tenths(history, early_in_month=False)[:3] == [1 + 2, 3 + 4, 0]
 
 
 def test_truncated_payload_is_an_error() -> None:
+    assert decode_hex(LEGACY)["total_m3"] == 948.8
     out = decode_hex(shortened(LEGACY, 3))
     assert "error" in out and "total_m3" not in out

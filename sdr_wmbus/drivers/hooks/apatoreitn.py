@@ -62,7 +62,7 @@ def hca_block(ci: int | None, payload: bytes) -> bytes:
 
 
 def decode(telegram: Telegram) -> dict:
-    """HCA units, dates, seal status and average room temperatures."""
+    """HCA units, dates, the seal word (for the status) and average room temperatures."""
     block = hca_block(telegram.ci, telegram.payload)
     seal_break = _word(block, 5)
     return {
@@ -71,7 +71,7 @@ def decode(telegram: Telegram) -> dict:
         "current_date": packed_date(_word(block, 9), "current date"),
         "season_start_date": packed_date((SEASON_START_HIGH_BYTE << 8) | block[0], "season start date"),
         "esb_date": packed_date(seal_break, "seal break date") if seal_break else None,
-        "status": "SEAL_BROKEN" if seal_break else "OK",
+        "seal": "SEAL_BROKEN" if seal_break else "",
         "temp_room_avg_c": _word(block, 13) / 256,
         "temp_room_prev_avg_c": _word(block, 11) / 256,
     }

@@ -1,9 +1,8 @@
 """Techem FHKV data IV heat cost allocator (TCH, versions 0x69/0x94, device type 0x08, CI 0x7A).
 
-An OMS frame (security mode 5) with standard EN 13757-3 records, so the generic names apply
-(``current_consumption_hca``, ``consumption_at_set_date_hca``, ``target_date``). This driver adds
-wmbusmeters' names for the billing dates and unpacks the monthly history, which the meter sends as a
-compact profile (EN 13757-3 Annex / OMS: VIFE 0x1F on an HCA record with an LVAR data field)::
+An OMS frame (security mode 5) with standard EN 13757-3 records, named by the driver file. This hook
+unpacks the monthly history, which the meter sends as a compact profile (EN 13757-3 Annex / OMS:
+VIFE 0x1F on an HCA record with an LVAR data field)::
 
     record 8D 04 EE 1F (storage 8, HCA, compact profile), LVAR n:
       spacing control (1): b7..6 increment mode, b5..4 spacing unit (3 = day/month),
@@ -59,7 +58,7 @@ def monthly_profile(record: Record, base: date) -> dict:
 
 
 def decode(telegram: Telegram) -> dict:
-    """wmbusmeters' billing-date names and the monthly history on top of the generic records."""
+    """The monthly history of the compact-profile records, by the date record of the same storage."""
     fields: dict = {}
     apl = telegram.apl
     if apl is None:
@@ -68,16 +67,13 @@ def decode(telegram: Telegram) -> dict:
     for record in apl.records:
         if record.quantity == "date" and isinstance(record.value, str) and record.function == "instantaneous":
             dates.setdefault(record.storage, record.value)
-    if 1 in dates:
-        fields["set_date"] = dates[1]
     for record in apl.records:
-        if record.quantity != "hca" or record.function != "instantaneous":
-            continue
-        if "compact_profile" in record.modifiers:
+        if (
+            record.quantity == "hca"
+            and record.function == "instantaneous"
+            and "compact_profile" in record.modifiers
+        ):
             base = dates.get(record.storage)
             if base is not None:
                 fields.update(monthly_profile(record, date.fromisoformat(base)))
-        elif record.storage > 1 and isinstance(record.value, int) and record.storage in dates:
-            fields.setdefault(f"set_date_{record.storage}", dates[record.storage])
-            fields.setdefault(f"consumption_at_set_date_{record.storage}_hca", record.value)
     return fields

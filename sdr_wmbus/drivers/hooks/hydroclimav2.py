@@ -29,7 +29,9 @@ temperature, maximum ambient temperature, its date, number of measurements, aver
 average heater temperature of the previous period (2 each), then consumption fields whose scaling is
 not known (not decoded).
 
-Field names follow wmbusmeters' ``hydroclima`` drivers so that users can migrate.
+Field names follow wmbusmeters' ``hydroclima`` drivers so that users can migrate; both driver files
+(hydroclima for version 0x53, hydroclimav2 for 0x85) use this hook. Frame 0x11's status word becomes
+``error_flags`` (ERROR_FLAGS_<hex>, empty when 0), which joins the status.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ def decode_manufacturer_data(data: bytes) -> dict:
             f"hydroclima frame 0x{data[0]:02X} needs {length} bytes of manufacturer data, got {len(data)}"
         )
     fields: dict = {}
+    if data[0] == 0x11:
+        # The status word's bits are not documented: wmbusmeters prints the frame 0x11 word as
+        # ERROR_FLAGS_<hex> (frame 0x10 words such as 0x4300 come from working meters: not reported).
+        status = int.from_bytes(data[1:3], "little")
+        fields["error_flags"] = f"ERROR_FLAGS_{status:X}" if status else ""
     for offset, kind, name in layout:
         if kind == "t":
             fields[name] = _temperature(data[offset : offset + 2])
@@ -101,7 +108,7 @@ def decode_manufacturer_data(data: bytes) -> dict:
 
 
 def decode(telegram: Telegram) -> dict:
-    """Fields from the manufacturer data; the standard records are named by the generic driver."""
+    """Fields from the manufacturer data (the driver files name the standard records)."""
     if telegram.apl is None or not telegram.apl.manufacturer_data:
         return {}
     return decode_manufacturer_data(telegram.apl.manufacturer_data)

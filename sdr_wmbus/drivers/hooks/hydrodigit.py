@@ -122,7 +122,7 @@ def decode_manufacturer_data(data: bytes) -> dict:
 
 
 def decode(telegram: Telegram) -> dict:
-    """Fields from the manufacturer data; the standard records are named by the generic driver."""
+    """Fields from the manufacturer data (the driver file names the standard records)."""
     if telegram.apl is None or not telegram.apl.manufacturer_data:
         return {}
     return decode_manufacturer_data(telegram.apl.manufacturer_data)
