@@ -120,9 +120,11 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if isinstance(value, int) and record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
             return f"{value:0{2 * len(record.data)}d}"  # BCD: keep the leading zeros printed on the meter
         return str(value)
-    if fmt in ("date", "datetime"):
+    if fmt in ("date", "datetime", "datetime_minutes"):
         if not isinstance(value, str):
             return None
+        if fmt == "datetime_minutes":
+            return value[:16]  # "YYYY-MM-DD HH:MM": the seconds of a type I date-time dropped
         return value[:10] if fmt == "date" else value
     if fmt == "raw":
         return value

@@ -29,7 +29,7 @@ class DriverFileError(ValueError):
 
 
 MEASUREMENTS = ("instantaneous", "maximum", "minimum", "error", "any")
-FORMATS = ("number", "int", "text", "hex", "date", "datetime", "raw")
+FORMATS = ("number", "int", "text", "hex", "date", "datetime", "datetime_minutes", "raw")
 MISSING = ("omit", "null")
 METER_TYPES = (
     "water",
