@@ -144,7 +144,10 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if raw is None:
             return None
         words = lookup_words(spec.lookup, raw)
-        return " ".join(words) if words else spec.lookup_default
+        if not words:
+            return spec.lookup_default
+        # As wmbusmeters prints them: the words sorted, each once.
+        return " ".join(sorted(set(" ".join(words).split())))
     fmt = spec.format
     if fmt == "hex":
         return record.data[::-1].hex().upper() if not isinstance(value, str) else value
