@@ -110,6 +110,8 @@ DOCUMENTED_DIFFERENCES: dict[tuple[str, str], str] = {
     ("em24", "total_reactive_energy_production_kvarh"): _EM24_REACTIVE,
     ("em24", "total_apparent_energy_consumption_kvah"): _EM24_REACTIVE,
     ("em24", "total_apparent_energy_production_kvah"): _EM24_REACTIVE,
+    ("aptmbusna", "status"): "error flag 0x800 is P_DETECTOR_ERROR; wmbusmeters calls it P_LEAK "
+    "(its leak bit 0x80 is mistyped 0x0000800)",
 }
 RECORD_GOAL = 0.95
 FIELD_GOAL = 0.99
