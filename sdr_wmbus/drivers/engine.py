@@ -74,9 +74,33 @@ def _addressed(record: Record, match: Match) -> bool:
         return False
     if match.modifiers is not None:
         modifiers = set(record.modifiers) - NEUTRAL_MODIFIERS
+        if match.manufacturer_vifes is not None:
+            modifiers.discard(MANUFACTURER_VIFE)  # implied by the manufacturer VIFEs asked for
         if modifiers != match.modifiers:
             return False
+    if match.manufacturer_vifes is not None and manufacturer_vifes(record) != match.manufacturer_vifes:
+        return False
     return True
+
+
+MANUFACTURER_VIFE = "manufacturer_specific_vife"
+
+
+def manufacturer_vifes(record: Record) -> bytes | None:
+    """The VIFEs after the manufacturer-specific marker VIFE (0xFF) of a record, None without one.
+
+    Manufacturers put their own codes there (a phase, an average, exported energy ...).
+    """
+    if MANUFACTURER_VIFE not in record.modifiers:
+        return None
+    header = record.header
+    pos = 1
+    while pos < len(header) and header[pos - 1] & 0x80:  # past the DIF and DIFEs: the VIF
+        pos += 1
+    if header[pos] in (0xFB, 0xFD):  # the VIF's code byte follows
+        pos += 1
+    marker = header.find(b"\xff", pos + 1)
+    return header[marker + 1 :] if marker >= 0 else None
 
 
 def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
@@ -126,8 +150,8 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         if raw is None:
             return None
         words = lookup_words(spec.lookup, raw)
-        if spec.sort_words:
-            words = sorted(words)
+        if spec.sort_words:  # as wmbusmeters prints them: sorted, each word once
+            words = sorted(set(" ".join(words).split()))
         return " ".join(words) if words else spec.lookup_default
     if spec.mask is not None:
         raw = _raw_int(record)

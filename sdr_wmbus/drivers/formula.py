@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import calendar
 import datetime
+import math
 import operator
 from collections.abc import Callable, Mapping
 
@@ -80,6 +81,7 @@ FUNCTIONS: dict[str, Callable[..., object]] = {
     "end_of_month": end_of_month,
     "date_part": date_part,
     "round": round,
+    "sqrt": math.sqrt,
     "abs": abs,
     "min": min,
     "max": max,

@@ -77,6 +77,7 @@ class Match:
     tariff: tuple[int, int] = (0, 0)
     subunit: tuple[int, int] = (0, 0)
     modifiers: frozenset[str] | None = frozenset()  # None: any
+    manufacturer_vifes: bytes | None = None  # the VIFEs after the 0xFF marker VIFE, exactly (None: any)
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,16 @@ _FIELD_KEYS = {
     "diagnostic",
     "info",
 }
-_MATCH_KEYS = {"vif", "dif_vif", "measurement", "storage", "tariff", "subunit", "modifiers"}
+_MATCH_KEYS = {
+    "vif",
+    "dif_vif",
+    "measurement",
+    "storage",
+    "tariff",
+    "subunit",
+    "modifiers",
+    "manufacturer_vifes",
+}
 _DETECT_KEYS = {"manufacturer", "version", "device_type", "ci"}
 _TEST_KEYS = {
     "telegram",
@@ -247,7 +257,7 @@ _TEST_KEYS = {
     "link_crc",
 }
 _STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled", "name"}
-_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown", "unknown_bits"}
+_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown", "unknown_bits", "combine_unknown"}
 
 
 class _Where:
@@ -357,6 +367,14 @@ def _parse_match(table: object) -> Match:
     any_address = dif_vifs is not None  # exact bytes say storage, tariff and subunit already
     full = ANY_NUMBER
     modifiers = table.get("modifiers", "any" if any_address else [])
+    manufacturer_vifes = None
+    if "manufacturer_vifes" in table:
+        try:
+            manufacturer_vifes = bytes.fromhex(str(table["manufacturer_vifes"]))
+        except ValueError:
+            raise ValueError(
+                f"match: manufacturer_vifes {table['manufacturer_vifes']!r} is not hex such as '8100'"
+            ) from None
     return Match(
         quantities=quantities,
         dif_vifs=dif_vifs,
@@ -369,6 +387,7 @@ def _parse_match(table: object) -> Match:
         if "subunit" in table
         else (full if any_address else (0, 0)),
         modifiers=None if modifiers == "any" else frozenset(modifiers),
+        manufacturer_vifes=manufacturer_vifes,
     )
 
 
@@ -403,7 +422,7 @@ def _parse_lookup(rules: object) -> tuple[LookupRule, ...]:
                 words,
                 int(rule.get("shift", 0)),
                 str(rule.get("unknown", "UNKNOWN_{value:02X}")),
-                unknown_bits == "together",
+                unknown_bits == "together" or bool(rule.get("combine_unknown", False)),
             )
         )
     return tuple(out)

@@ -14,6 +14,15 @@ KNOWN_FORMATS: dict[str, str] = {
     "040f04ff0704ff08041484401484804014043b0259025d142d84100f84200f04ff22026c440f4414c44014c4804014426c": (
         "Kamstrup Multical 603 heat"
     ),
+    "030643060314426c022d01ff21": "Kamstrup Multical 302 heat (kWh)",
+    "030e430e0313426c022d01ff21": "Kamstrup Multical 302 heat (MJ)",
+    "02ff20041392013ba1015b8101e7ff0f": "Kamstrup Multical 21",
+    "02ff2004134413426c523b615b616751678101e7ff0f06ff1b": "Kamstrup flowIQ 2200",
+    "02ff2004134413a1015b8101e7ff0f": "Kamstrup Multical 21 / flowIQ",
+    "02ff2004134413615b5167": "Kamstrup Multical 21 / flowIQ",
+    "02ff2004134413": "Kamstrup Multical 21 / flowIQ",
+    "02ff200413523b": "Kamstrup Multical 21 / flowIQ",
+    "04ff2304134413426c023b92013ba2013b06ff1ba1015b91015ba10167": "Kamstrup KWM2231 water",
     "22691269026905ff0905ff0a02fd17": "Kamstrup pressure sensor",
     "040404843c042b04ab3c": "Kamstrup Omnipower electricity",
 }
