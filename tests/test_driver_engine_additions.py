@@ -93,3 +93,12 @@ def test_a_hook_module_needs_decode_or_records(monkeypatch):
 
     with pytest.raises(DecodeError, match="neither"):
         engine.hook_function("example_empty")
+
+
+def test_a_test_telegram_that_is_not_hex_is_an_error_not_a_crash():
+    from sdr_wmbus.drivers.testing import decode_test, mismatches
+
+    driver = parse_driver(HEADER + '[[test]]\ntelegram = "3C4"\nexpected = \'{"id": "1"}\'\n', "example.toml")
+    result = decode_test(driver, driver.tests[0])
+    assert result == {"error": "not a hex telegram: odd number of hex digits (3)"}
+    assert mismatches(driver, driver.tests[0], result)[0].startswith("error: not a hex telegram")
