@@ -102,3 +102,12 @@ def test_a_test_telegram_that_is_not_hex_is_an_error_not_a_crash():
     result = decode_test(driver, driver.tests[0])
     assert result == {"error": "not a hex telegram: odd number of hex digits (3)"}
     assert mismatches(driver, driver.tests[0], result)[0].startswith("error: not a hex telegram")
+
+
+def test_a_reference_number_rounded_to_six_decimals_matches():
+    from sdr_wmbus.drivers.testing import values_equal
+
+    assert values_equal(0.004722, 17 / 3600)  # 0.0047222...: wmbusmeters prints 6 decimals
+    assert values_equal(856.416667, 30831 / 36)
+    assert not values_equal(0.004722, 0.004723)
+    assert not values_equal(0.0047, 17 / 3600)
