@@ -89,7 +89,7 @@ def test_pretty_format(monkeypatch, capsys):
     assert main(["decode", "--format", "pretty", V13]) == 0
     text = capsys.readouterr().out
     assert text.startswith("{\n  ")
-    assert json.loads(text)["meter_datetime"] == "2019-02-20 11:32"
+    assert json.loads(text)["device_datetime"] == "2019-02-20 11:32"
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,19 @@ DOCUMENTED_DIFFERENCES: dict[tuple[str, str], str] = {
     ("em24", "total_apparent_energy_production_kvah"): _EM24_REACTIVE,
     ("aptmbusna", "status"): "error flag 0x800 is P_DETECTOR_ERROR; wmbusmeters calls it P_LEAK "
     "(its leak bit 0x80 is mistyped 0x0000800)",
+    # Qundis: record 02BB56 is the duration (h) of the last period the flow stayed below its lower limit
+    # (VIFE 0x56), not a flow; we print it as low_flow_duration_h.
+    ("qwater", "volume_flow_m3h"): "a duration printed as a flow: low_flow_duration_h",
+    ("qwaterv2", "volume_flow_m3h"): "a duration printed as a flow: low_flow_duration_h",
+    # qheat reads walk-by values as 100 Wh whatever unit the block gives (here 100 kJ).
+    ("qheat", "total_energy_consumption_kwh"): "walk-by block in 100 kJ printed as 100 Wh",
+    ("qheat", "last_month_energy_consumption_kwh"): "walk-by block in 100 kJ printed as 100 Wh",
+    ("qheat", "last_year_energy_consumption_kwh"): "walk-by block in 100 kJ printed as 100 Wh",
+    # 0x8000 marks a month without a value in the walk-by block: null, not -32768 units.
+    ("qwaterv2", "volume_delta_2_m3"): "0x8000 (no value) printed as -32.768",
+    **{("qheatv2", f"energy_delta_{n}_kwh"): "0x8000 (no value) printed as -910.222222" for n in range(2, 8)},
+    # Axioma Q400 sends -100.00 °C when it measures no temperature (with TPL status temporary error).
+    ("q400", "flow_temperature_c"): "-100 (no measurement) printed as a temperature",
 }
 RECORD_GOAL = 0.95
 FIELD_GOAL = 0.99

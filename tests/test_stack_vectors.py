@@ -236,10 +236,10 @@ def test_v13_plain_qcaloric(already):
     assert result["security_mode"] == 0
     assert result["current_consumption_hca"] == 127
     assert result["consumption_at_set_date_hca"] == 145
-    assert result["target_date"] == "2018-12-31"
+    assert result["set_date"] == "2018-12-31"  # qcaloric's names
     assert record(result, "hca", 17)["value"] == 79
     assert record(result, "date", 17)["value"] == "2019-01-31"
-    assert result["meter_datetime"] == "2019-02-20 11:32"
+    assert result["device_datetime"] == "2019-02-20 11:32"
 
 
 def test_unknown_ci_is_an_error():

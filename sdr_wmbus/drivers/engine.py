@@ -22,21 +22,37 @@ if TYPE_CHECKING:
     from ..telegram import Telegram
 
 Hook = Callable[["Telegram"], dict]
-_HOOKS: dict[str, Hook] = {}
+HookRecords = Callable[["Telegram"], "list[Record]"]
+_HOOKS: dict[str, tuple[Hook, HookRecords | None]] = {}
 
 
-def hook_function(name: str) -> Hook:
-    """The ``decode(telegram) -> dict`` of built-in hook module ``name``."""
+def _no_fields(telegram: Telegram) -> dict:
+    return {}
+
+
+def _hook(name: str) -> tuple[Hook, HookRecords | None]:
     if name not in _HOOKS:
         try:
             module = importlib.import_module(f"sdr_wmbus.drivers.hooks.{name}")
         except ModuleNotFoundError:
             raise DecodeError(f"driver hook {name!r} does not exist") from None
         decode = getattr(module, "decode", None)
-        if decode is None:
-            raise DecodeError(f"driver hook {name!r} has no decode(telegram)")
-        _HOOKS[name] = decode
+        records = getattr(module, "records", None)
+        if decode is None and records is None:
+            raise DecodeError(f"driver hook {name!r} has neither decode() nor records()")
+        _HOOKS[name] = (decode or _no_fields, records)
     return _HOOKS[name]
+
+
+def hook_function(name: str) -> Hook:
+    """The ``decode(telegram) -> dict`` of built-in hook module ``name`` (no fields if it has none)."""
+    return _hook(name)[0]
+
+
+def hook_records(name: str) -> HookRecords | None:
+    """The ``records(telegram) -> list[Record]`` of hook module ``name``, if it has one: records the
+    hook reads out of a proprietary block, which the driver's fields match like the telegram's own."""
+    return _hook(name)[1]
 
 
 class RecordIndex:
@@ -144,7 +160,7 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         # An identifier in BCD with non-decimal digits (FF0124018699) has no number but still has digits.
         return record.data[::-1].hex().upper()
     if value is None or value in spec.invalid or (spec.invalid and _raw_sentinel(record, spec.invalid)):
-        return None
+        return spec.when_invalid
     if spec.lookup:
         raw = value if isinstance(value, int) else _raw_int(record)
         if raw is None:
@@ -263,6 +279,9 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
     if driver.hook:
         from_hook = hook_function(driver.hook)(telegram)
     records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
+    extra = hook_records(driver.hook) if driver.hook else None
+    if extra is not None:
+        records = [*records, *extra(telegram)]
     index = RecordIndex(records)
     values: dict[str, object] = {}
     if driver.generic_names and telegram.apl is not None and not driver.proprietary:

@@ -112,6 +112,7 @@ class FieldSpec:
     formula: Formula | None = None
     missing: object = "omit"  # "omit", "null", or a value to print when nothing matched
     invalid: tuple[object, ...] = ()  # raw values that mean "no value" (-> null)
+    when_invalid: object = None  # printed when the matched record holds no value (default null)
     hidden: bool = False  # computed for status/formulas, not printed
     from_hook: bool = False  # the driver's hook supplies it
     # Home Assistant presentation; inferred from unit and name when not given.
@@ -227,6 +228,7 @@ _FIELD_KEYS = {
     "formula",
     "missing",
     "invalid",
+    "when_invalid",
     "hidden",
     "from_hook",
     "title",
@@ -457,6 +459,8 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         )
     missing = table.get("missing", "omit")
     invalid = table.get("invalid", [])
+    if "when_invalid" in table and not isinstance(table["when_invalid"], (str, int, float)):
+        raise ValueError(f"field {name}: when_invalid is a value to print, such as ''")
     return FieldSpec(
         name=name,
         unit=unit,
@@ -472,6 +476,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         formula=formula,
         missing=missing,
         invalid=tuple(invalid if isinstance(invalid, list) else [invalid]),
+        when_invalid=table.get("when_invalid"),
         hidden=bool(table.get("hidden", False)),
         from_hook=bool(table.get("from_hook", False)),
         title=table.get("title"),

@@ -32,7 +32,7 @@ def values_equal(expected: object, got: object) -> bool:
 def decode_test(driver: DriverSpec, test: DriverTest) -> dict:
     """What the stack prints for a test telegram (its preceding telegrams decoded first)."""
     from ..decoder import TelegramDecoder
-    from ..errors import ConfigError
+    from ..errors import ConfigError, DecodeError
     from ..input_lines import parse_hex
     from ..security.keys import KeyStore, parse_key
 
@@ -43,11 +43,14 @@ def decode_test(driver: DriverSpec, test: DriverTest) -> dict:
         except ConfigError as exc:
             return {"error": str(exc)}
     decoder = TelegramDecoder(keys, driver=driver.name if test.forced else None)
-    for before in test.preceding:
-        decoder.decode(parse_hex(before), already_decrypted=test.already_decrypted, link_crc=test.link_crc)
-    return decoder.decode(
-        parse_hex(test.telegram), already_decrypted=test.already_decrypted, link_crc=test.link_crc
-    )
+    try:  # a telegram that is not hex is reported like any other error, as decode does
+        preceding = [parse_hex(before) for before in test.preceding]
+        telegram = parse_hex(test.telegram)
+    except DecodeError as exc:
+        return {"error": str(exc)}
+    for before in preceding:
+        decoder.decode(before, already_decrypted=test.already_decrypted, link_crc=test.link_crc)
+    return decoder.decode(telegram, already_decrypted=test.already_decrypted, link_crc=test.link_crc)
 
 
 def mismatches(driver: DriverSpec, test: DriverTest, result: dict | None = None) -> list[str]:

@@ -29,14 +29,22 @@ meters with a customer key cannot be read without it. Descrambled data::
     9    2     that billing date, packed like an EN 13757-3 type G date
     11   ...   (unknown)
 
-Field names follow wmbusmeters' ``izar`` driver so that users can migrate.
+Two drivers read these frames with wmbusmeters' names: ``izar`` and ``izarv2``. :func:`records` gives
+the readings as the records a standard frame would carry them in, which both drivers' fields name:
+``0413`` the total, ``4413`` the total at the last billing date, ``426C`` that date, ``04FD3C`` the
+transmit period in seconds, ``05FD74`` the remaining battery life in days, and ``037F`` the three status
+bytes 11-13 as one manufacturer-specific number (bits 0-7 byte 11, 8-15 byte 12, 16-23 byte 13).
+:func:`decode` gives what is not a reading: the identity, the printed serial number of SAP meters and
+the alarm texts of wmbusmeters' ``izar`` driver.
 """
 
 from __future__ import annotations
 
+import struct
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ...app.datatypes import decode_date_g
+from ...app.records import Record, read_record
 from ...errors import DecodeError, TruncatedError
 from ...security.diehl import DEFAULT_KEYS, HEADER_LENGTH, descramble
 from ...tables.device_types import device_type_name
@@ -46,6 +54,7 @@ if TYPE_CHECKING:
 
 CHECK_BYTE = 0x4B
 PRIOS_CIS = tuple(range(0xA0, 0xA8))
+DAYS_PER_HALF_YEAR = 365.2425 / 2
 
 CURRENT_ALARM_BITS = (  # (byte offset in frame, bit, name) in the order wmbusmeters lists them
     (12, 7, "leakage"),
@@ -118,21 +127,42 @@ def rotated_identity(manufacturer: str, frame: bytes) -> dict:
     }
 
 
-def decode(telegram: Telegram) -> dict:
-    """Named fields of a PRIOS frame; DecodeError when the data does not descramble."""
-    frame = telegram.frame[:10] + bytes((telegram.ci or 0,)) + telegram.payload
+def _frame(telegram: Telegram) -> bytes:
+    return telegram.frame[:10] + bytes((telegram.ci or 0,)) + telegram.payload
+
+
+def _record(header_hex: str, data: bytes) -> Record:
+    record, _ = read_record(bytes.fromhex(header_hex) + data, 0)
+    return replace(record, offset=HEADER_LENGTH)
+
+
+def records(telegram: Telegram) -> list[Record]:
+    """The readings of a PRIOS frame as standard records; DecodeError when it does not descramble."""
+    frame = _frame(telegram)
     plain = decode_prios(frame)
-    manufacturer = telegram.dll.manufacturer if telegram.dll else telegram.identity.manufacturer
-    fields = rotated_identity(manufacturer, frame)
     if len(plain) < 5:
         raise TruncatedError(f"truncated PRIOS data: {len(plain)} bytes, the total needs 5")
-    fields["total_m3"] = int.from_bytes(plain[1:5], "little") / 1000
+    found = [_record("0413", plain[1:5])]  # litres
     if len(plain) >= 9:
-        fields["last_month_total_m3"] = int.from_bytes(plain[5:9], "little") / 1000
+        found.append(_record("4413", plain[5:9]))
     if len(plain) >= 11:
-        fields["last_month_measure_date"] = decode_date_g(plain[9:11])
-    fields["remaining_battery_life_y"] = (frame[12] & 0x1F) / 2
-    fields["transmit_period_s"] = 1 << ((frame[11] & 0x0F) + 2)
+        found.append(_record("426C", plain[9:11]))
+    period_s = 1 << ((frame[11] & 0x0F) + 2)
+    battery_days = (frame[12] & 0x1F) * DAYS_PER_HALF_YEAR
+    found.append(_record("04FD3C", period_s.to_bytes(4, "little")))
+    battery = _record("05FD74", struct.pack("<f", battery_days))
+    found.append(replace(battery, value=battery_days))  # the exact value, not its 32-bit rounding
+    found.append(_record("037F", frame[11:14]))
+    return found
+
+
+def decode(telegram: Telegram) -> dict:
+    """Identity, SAP serial number and wmbusmeters' izar alarm texts; DecodeError when the data does
+    not descramble."""
+    frame = _frame(telegram)
+    decode_prios(frame)
+    manufacturer = telegram.dll.manufacturer if telegram.dll else telegram.identity.manufacturer
+    fields = rotated_identity(manufacturer, frame)
     fields["current_alarms"] = _current_alarms(frame)
     fields["previous_alarms"] = ",".join(_alarms(frame, PREVIOUS_ALARM_BITS)) or "no_alarm"
     if manufacturer == "SAP":
