@@ -213,9 +213,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
                 result = {"error": parsed.error}
             else:
                 link_crc = args.link_crc if args.link_crc != "auto" else parsed.link_crc
-                result = decoder.decode(
-                    parsed.frame, already_decrypted=args.already_decrypted, link_crc=link_crc
-                )
+                already = args.already_decrypted or parsed.already_decrypted
+                result = decoder.decode(parsed.frame, already_decrypted=already, link_crc=link_crc)
             if "error" not in result:
                 decoded += 1
             outputs.write(result)
@@ -280,7 +279,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return _fail(str(parsed.error))
     link_crc = args.link_crc if args.link_crc != "auto" else parsed.link_crc
     decoder = TelegramDecoder(keys, driver=args.driver)
-    analysis = analyze(decoder, parsed.frame, args.already_decrypted, link_crc)
+    already = args.already_decrypted or parsed.already_decrypted
+    analysis = analyze(decoder, parsed.frame, already, link_crc)
     if args.json:
         print(json.dumps(analysis.to_json(), indent=2, ensure_ascii=False, default=str))
     else:

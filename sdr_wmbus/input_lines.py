@@ -24,6 +24,7 @@ class InputLine:
     frame: Frame | None
     error: str | None = None
     link_crc: str = "auto"  # what the line's form says about link-layer CRCs
+    already_decrypted: bool = False  # wmbusmeters' HEADER_PLAINTEXT notation: the part after _ is plain
 
 
 def parse_hex(text: str) -> bytes:
@@ -31,7 +32,7 @@ def parse_hex(text: str) -> bytes:
     cleaned = text.strip()
     if cleaned[:2].lower() == "0x":
         cleaned = cleaned[2:]
-    cleaned = re.sub(r"[\s:|_-]", "", cleaned)
+    cleaned = re.sub(r"[\s:|-]", "", cleaned)
     if not cleaned:
         raise DecodeError("empty telegram")
     if not _HEX_RE.match(cleaned):
@@ -59,7 +60,19 @@ def parse_line(line: str) -> InputLine:
             return InputLine(Frame(data=data, mode=mode), link_crc="none")
         wmbusmeters = _WMBUSMETERS_RE.match(text)
         if wmbusmeters:
-            return InputLine(Frame(data=parse_hex(wmbusmeters["hex"])), link_crc="none")
-        return InputLine(Frame(data=parse_hex(text)))
+            return _maybe_plaintext(wmbusmeters["hex"], link_crc="none")
+        return _maybe_plaintext(text, link_crc="auto")
     except DecodeError as exc:
         return InputLine(None, str(exc))
+
+
+def _maybe_plaintext(text: str, link_crc: str) -> InputLine:
+    """wmbusmeters writes a telegram whose encrypted part it shows decrypted as HEADER_PLAINTEXT: the
+    bytes after the ``_`` are already plaintext (and the frame carries no link-layer CRCs)."""
+    if "_" not in text:
+        return InputLine(Frame(data=parse_hex(text)), link_crc=link_crc)
+    header, _, plain = text.partition("_")
+    if "_" in plain:
+        raise DecodeError("not a hex telegram: more than one _ (HEADER_PLAINTEXT has one)")
+    frame = Frame(data=parse_hex(header) + parse_hex(plain))
+    return InputLine(frame, link_crc="none", already_decrypted=True)

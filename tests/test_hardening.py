@@ -151,3 +151,11 @@ def test_a_line_that_is_not_utf8_is_one_error_and_the_rest_decodes():
     assert b"Traceback" not in done.stderr
     assert [("error" in x) for x in lines] == [False, True, False]
     assert "not text" in lines[1]["error"]
+
+
+def test_wmbusmeters_header_plaintext_notation():
+    """wmbusmeters prints a decrypted telegram as HEADER_PLAINTEXT: the part after _ is plaintext."""
+    line = "2E44A5119870659930037A06002005_2F2F0C933E842784060A3B00000A5A5901C4016D3B37DF2CCC01933E24032606"
+    out = json.loads(sdr_wmbus("decode", line).stdout)
+    assert "error" not in out and out["total_m3"] == 6842.784
+    assert "error" in json.loads(sdr_wmbus("decode", line.replace("_", "")).stdout)  # no key: encrypted
