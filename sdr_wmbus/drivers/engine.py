@@ -83,11 +83,19 @@ def lookup_words(rules: tuple[LookupRule, ...], value: int) -> list[str]:
         masked = value & rule.mask
         if rule.kind == "bits":
             bit = 1
+            unknown = 0
             while bit <= masked:
                 if masked & bit:
                     word = rule.words.get(bit)
-                    words.append(word if word is not None else rule.unknown.format(value=bit >> rule.shift))
+                    if word is not None:
+                        words.append(word)
+                    elif rule.combine_unknown:
+                        unknown |= bit
+                    else:
+                        words.append(rule.unknown.format(value=bit >> rule.shift))
                 bit <<= 1
+            if unknown:
+                words.append(rule.unknown.format(value=unknown >> rule.shift))
         else:
             word = rule.words.get(masked >> rule.shift if rule.shift else masked)
             if word is None:

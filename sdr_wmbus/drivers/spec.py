@@ -87,6 +87,7 @@ class LookupRule:
     words: dict[int, str]
     shift: int = 0
     unknown: str = "UNKNOWN_{value:02X}"  # a set bit / value with no word
+    combine_unknown: bool = False  # bits: all set bits without a word make one word (their sum)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ _TEST_KEYS = {
     "link_crc",
 }
 _STATUS_KEYS = {"tpl", "fields", "tpl_bits", "enabled"}
-_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown"}
+_LOOKUP_KEYS = {"bits", "index", "words", "shift", "unknown", "combine_unknown"}
 
 
 class _Where:
@@ -391,6 +392,7 @@ def _parse_lookup(rules: object) -> tuple[LookupRule, ...]:
                 words,
                 int(rule.get("shift", 0)),
                 str(rule.get("unknown", "UNKNOWN_{value:02X}")),
+                bool(rule.get("combine_unknown", False)),
             )
         )
     return tuple(out)
