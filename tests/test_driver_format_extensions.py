@@ -36,3 +36,18 @@ lookup = { bits = 0xFFFF, words = {}, unknown = "FLAGS_{value:X}" }
 """
     )
     assert lookup_words(driver.fields[0].lookup, 0x0180) == ["FLAGS_80", "FLAGS_100"]
+
+
+def test_templated_name_counts_down_from_a_number():
+    driver = _driver(
+        """
+[[field]]
+name = "delta_{32 - storage}_half_months_ago"
+unit = "hca"
+match = { vif = "hca", storage = [2, 31] }
+"""
+    )
+    spec = driver.fields[0]
+    assert spec.templated
+    assert spec.output_name(storage=2) == "delta_30_half_months_ago_hca"
+    assert spec.output_name(storage=31) == "delta_1_half_months_ago_hca"

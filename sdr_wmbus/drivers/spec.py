@@ -51,7 +51,7 @@ METER_TYPES = (
 #: Combinable VIFEs that change only the scale, never the meaning: ignored when matching records.
 NEUTRAL_MODIFIERS = frozenset({"multiplicative_correction"})
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
-_TEMPLATE_RE = re.compile(r"\{(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
+_TEMPLATE_RE = re.compile(r"\{(?:(\d+)\s*-\s*)?(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
 _FIELD_NAME_RE = re.compile(r"^[a-z0-9_{}+\- ]+$")
 
 
@@ -94,7 +94,7 @@ class LookupRule:
 class FieldSpec:
     """One output field of a driver."""
 
-    name: str  # the stem, possibly with {storage}/{tariff}/{subunit} templates
+    name: str  # the stem, possibly templated: {storage}, {tariff}, {subunit}, {storage - 1}, {32 - storage}
     unit: str | None = None  # display unit; also the name's suffix
     match: Match | None = None
     index: int = (
@@ -125,9 +125,11 @@ class FieldSpec:
         numbers = {"storage": storage, "tariff": tariff, "subunit": subunit}
 
         def fill(found: re.Match) -> str:
-            value = numbers[found.group(1)]
-            if found.group(2):
-                value = value + int(found.group(3)) if found.group(2) == "+" else value - int(found.group(3))
+            value = numbers[found.group(2)]
+            if found.group(1):  # {32 - storage}: counted down from a number
+                value = int(found.group(1)) - value
+            if found.group(3):
+                value = value + int(found.group(4)) if found.group(3) == "+" else value - int(found.group(4))
             return str(value)
 
         stem = _TEMPLATE_RE.sub(fill, self.name)
