@@ -51,3 +51,59 @@ match = { vif = "hca", storage = [2, 31] }
     assert spec.templated
     assert spec.output_name(storage=2) == "delta_30_half_months_ago_hca"
     assert spec.output_name(storage=31) == "delta_1_half_months_ago_hca"
+
+
+def _apply(driver, apl_hex: str) -> dict:
+    from sdr_wmbus.app.records import parse_apl
+    from sdr_wmbus.drivers.engine import apply
+    from sdr_wmbus.telegram import Identity, Telegram
+
+    identity = Identity("12345678", "DWZ", 0, 7, b"", b"")
+    telegram = Telegram(frame=b"", identity=identity, apl=parse_apl(bytes.fromhex(apl_hex)))
+    return apply(driver, telegram, None)
+
+
+def test_match_with_formula_computes_once_per_matching_record():
+    driver = _driver(
+        """
+[[field]]
+name = "meter_datetime"
+match = { vif = "datetime" }
+format = "datetime"
+
+[[field]]
+name = "history_{storage - 1}"
+unit = "m3"
+match = { vif = "volume", storage = [2, 16] }
+
+[[field]]
+name = "history_{storage - 1}_date"
+match = { vif = "volume", storage = [2, 16] }
+formula = "add_months(meter_datetime, 1 - storage)"
+
+[[field]]
+name = "history_{storage - 1}_litres"
+match = { vif = "volume", storage = [2, 16] }
+formula = "value * 1000"
+
+[[field]]
+name = "first_history_date"
+match = { vif = "volume", storage = 2 }
+formula = "add_months(meter_datetime, -1)"
+
+[[field]]
+name = "no_such_history"
+match = { vif = "volume", storage = 9 }
+formula = "value"
+missing = "null"
+"""
+    )
+    # Date-time 2022-09-23 13:57, storage 2 = 6.553 m3, storage 3 = 6.276 m3.
+    result = _apply(driver, "046D392DD729840113991900" + "00C401138418" + "0000")
+    assert result["history_1_m3"] == 6.553
+    assert result["history_1_date"] == "2022-08-23"
+    assert result["history_2_date"] == "2022-07-23"
+    assert result["history_2_litres"] == 6276
+    assert result["first_history_date"] == "2022-08-23"
+    assert result["no_such_history"] is None
+    assert "history_3_date" not in result

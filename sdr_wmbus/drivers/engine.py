@@ -8,7 +8,7 @@ can match it.
 from __future__ import annotations
 
 import importlib
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -159,6 +159,40 @@ def _missing_value(spec: FieldSpec) -> tuple[bool, object]:
     return True, spec.missing
 
 
+def _per_record_formula(spec: FieldSpec, index: RecordIndex, values: dict, hidden: set[str]) -> None:
+    """A field with both match and formula: the formula once per matching record, which it sees as
+    ``storage``, ``tariff``, ``subunit`` and ``value`` (e.g. a history date from the meter's date)."""
+    assert spec.match is not None and spec.formula is not None
+    matched = index.candidates(spec.match)
+    if spec.index:
+        matched = matched[spec.index - 1 : spec.index]
+    elif not spec.templated:
+        matched = matched[:1]
+    for record in matched:
+        name = spec.output_name(record.storage, record.tariff, record.subunit)
+        if values.get(name) is not None:
+            continue
+        try:
+            own = field_value(spec, record)
+        except UnitMismatch:
+            continue
+        scope = {"storage": record.storage, "tariff": record.tariff, "subunit": record.subunit, "value": own}
+        value = spec.formula.evaluate(ChainMap(scope, values))
+        if isinstance(value, float):
+            value = _round(value)
+        if value is None:
+            present, value = _missing_value(spec)
+            if not present:
+                continue
+        values[name] = value
+        if spec.hidden:
+            hidden.add(name)
+    if not matched and not spec.templated:
+        present, value = _missing_value(spec)
+        if present and spec.output_name() not in values:
+            values[spec.output_name()] = value
+
+
 def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
     """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
     from_hook: dict = {}
@@ -215,6 +249,9 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
                     hidden.add(name)
     values.update({k: v for k, v in from_hook.items() if k not in values})
     for spec in formulas:
+        if spec.match is not None:
+            _per_record_formula(spec, index, values, hidden)
+            continue
         name = spec.output_name()
         value = spec.formula.evaluate(values) if spec.formula is not None else None
         if isinstance(value, float):

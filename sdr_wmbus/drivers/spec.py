@@ -421,8 +421,11 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
             raise ValueError(f"field {name}: {exc}") from None
     match = _parse_match(table["match"]) if "match" in table else None
     sources = sum(x is not None and x is not False for x in (match, formula, table.get("from_hook") or None))
-    if sources != 1:
-        raise ValueError(f"field {name}: give exactly one of match, formula or from_hook = true")
+    if sources != 1 and not (sources == 2 and match is not None and formula is not None):
+        raise ValueError(
+            f"field {name}: give exactly one of match, formula or from_hook = true "
+            "(or match and formula: the formula once per matching record)"
+        )
     missing = table.get("missing", "omit")
     invalid = table.get("invalid", [])
     return FieldSpec(
