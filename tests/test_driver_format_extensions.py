@@ -107,3 +107,21 @@ missing = "null"
     assert result["first_history_date"] == "2022-08-23"
     assert result["no_such_history"] is None
     assert "history_3_date" not in result
+
+
+def test_invalid_codes_compare_with_the_raw_data_bytes():
+    driver = _driver(
+        """
+[[field]]
+name = "history_{storage}"
+unit = "m3"
+match = { vif = "volume", storage = [1, 8] }
+invalid = [-1, 0x80000000]
+"""
+    )
+    # storage 1: FFFFFFFF (int, -1 l), storage 2: 7 l, storage 3: 00000080 (BCD), storage 4: 00000080 (int)
+    result = _apply(driver, "4413FFFFFFFF" + "84011307000000" + "CC011300000080" + "84021300000080")
+    assert result["history_1_m3"] is None
+    assert result["history_2_m3"] == 0.007
+    assert result["history_3_m3"] is None
+    assert result["history_4_m3"] is None

@@ -113,7 +113,7 @@ def _round(value: float) -> float | int:
 def field_value(spec: FieldSpec, record: Record) -> object:
     """The value a record gives this field, in the field's unit and format."""
     value = record.value
-    if value is None or value in spec.invalid:
+    if value is None or (spec.invalid and _invalid(spec, record)):
         return None
     if spec.lookup:
         raw = value if isinstance(value, int) else _raw_int(record)
@@ -143,6 +143,20 @@ def field_value(spec: FieldSpec, record: Record) -> object:
     if fmt == "int":
         return int(value)
     return _round(value) if isinstance(value, float) else value
+
+
+def _invalid(spec: FieldSpec, record: Record) -> bool:
+    """The record holds one of the field's "no value" codes: compared with its data bytes read as a
+    little-endian number (unsigned and signed: 0xFFFFFFFF and -1 both name FF FF FF FF; 0x80000000
+    names 00 00 00 80 whether the field is an integer or BCD) and with its value."""
+    if record.value in spec.invalid:
+        return True
+    data = record.data
+    if not data or len(data) > 8:
+        return False
+    unsigned = int.from_bytes(data, "little")
+    signed = int.from_bytes(data, "little", signed=True)
+    return unsigned in spec.invalid or signed in spec.invalid
 
 
 def _raw_int(record: Record) -> int | None:
