@@ -125,3 +125,28 @@ invalid = [-1, 0x80000000]
     assert result["history_2_m3"] == 0.007
     assert result["history_3_m3"] is None
     assert result["history_4_m3"] is None
+
+
+def test_hex_format_shows_numbers_and_unprintable_text_as_bytes():
+    driver = _driver(
+        """
+[[field]]
+name = "version"
+match = { dif_vif = "03FD0C" }
+format = "hex"
+
+[[field]]
+name = "location"
+match = { dif_vif = "0DFD10" }
+format = "hex"
+
+[[field]]
+name = "fabrication_no"
+match = { dif_vif = "0D78" }
+format = "hex"
+"""
+    )
+    result = _apply(driver, "03FD0C080000" + "0DFD1003AAAAAA" + "0D7803333231")
+    assert result["version"] == "000008"
+    assert result["location"] == "AAAAAA"
+    assert result["fabrication_no"] == "123"

@@ -123,7 +123,9 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         return " ".join(words) if words else spec.lookup_default
     fmt = spec.format
     if fmt == "hex":
-        return record.data[::-1].hex().upper() if not isinstance(value, str) else value
+        if isinstance(value, str) and value.isascii() and value.isprintable():
+            return value  # a text record (or hex already): as sent
+        return record.data[::-1].hex().upper()  # numbers, and text that is not printable ASCII
     if fmt == "text":
         if isinstance(value, int) and record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
             return f"{value:0{2 * len(record.data)}d}"  # BCD: keep the leading zeros printed on the meter
