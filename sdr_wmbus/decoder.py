@@ -44,6 +44,7 @@ from .telegram import Identity, Telegram
 log = logging.getLogger(__name__)
 
 MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
+MAX_REMEMBERED_METERS = 20000  # meters whose remembered field values are kept (least recently seen go)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
 FULL_CIS = {0x78, 0x7A, 0x72}
 
@@ -93,6 +94,8 @@ class TelegramDecoder:
         # Full APLs not yet turned into formats, newest per meter: the record headers are extracted
         # only when a compact frame needs a format we do not know (most receivers never see one).
         self._unlearned: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        # Field values a driver keeps between a meter's telegrams (remember = true), by meter id.
+        self._remembered: OrderedDict[str, dict[str, dict[str, object]]] = OrderedDict()
         for headers_hex in KNOWN_FORMATS:
             headers = bytes.fromhex(headers_hex)
             self.compact_formats[format_signature(headers)] = headers
@@ -140,12 +143,22 @@ class TelegramDecoder:
             meter = self.keys.meter(telegram.identity.id)
             driver_name = self.forced_driver or (meter.driver if meter else None)
             telegram.key = self.keys.key_for(telegram.identity.id)
+            telegram.remembered = self._remembered_for(telegram.identity.id)
             try:
                 out.update(apply_drivers(telegram, driver_name))
             except DecodeError as exc:
                 out.setdefault("error", str(exc))
             if telegram.warnings:
                 out["warnings"] = telegram.warnings
+
+    def _remembered_for(self, meter_id: str) -> dict[str, dict[str, object]]:
+        remembered = self._remembered.pop(meter_id, None)
+        if remembered is None:
+            remembered = {}
+            while len(self._remembered) >= MAX_REMEMBERED_METERS:
+                self._remembered.popitem(last=False)
+        self._remembered[meter_id] = remembered
+        return remembered
 
     # ------------------------------------------------------------------ layers
     def _decode_layers(self, data: bytes, already_decrypted: bool, out: dict, link_crc: str) -> Telegram:

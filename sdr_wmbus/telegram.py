@@ -63,3 +63,6 @@ class Telegram:
     # AES-CBC ran without a MAC to check it (mode 5, mode 7 without AFL MAC): the records must parse.
     decrypted_without_mac: bool = False
     warnings: list[str] = field(default_factory=list)
+    # This meter's values kept from earlier telegrams, by driver name and field (fields with
+    # remember = true); the decoder hands every telegram of a meter the same dict.
+    remembered: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)

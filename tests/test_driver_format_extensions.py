@@ -53,13 +53,15 @@ match = { vif = "hca", storage = [2, 31] }
     assert spec.output_name(storage=31) == "delta_1_half_months_ago_hca"
 
 
-def _apply(driver, apl_hex: str) -> dict:
+def _apply(driver, apl_hex: str, remembered: dict | None = None) -> dict:
     from sdr_wmbus.app.records import parse_apl
     from sdr_wmbus.drivers.engine import apply
     from sdr_wmbus.telegram import Identity, Telegram
 
     identity = Identity("12345678", "DWZ", 0, 7, b"", b"")
     telegram = Telegram(frame=b"", identity=identity, apl=parse_apl(bytes.fromhex(apl_hex)))
+    if remembered is not None:
+        telegram.remembered = remembered
     return apply(driver, telegram, None)
 
 
@@ -150,3 +152,34 @@ format = "hex"
     assert result["version"] == "000008"
     assert result["location"] == "AAAAAA"
     assert result["fabrication_no"] == "123"
+
+
+def test_remembered_fields_keep_the_value_of_an_earlier_telegram():
+    driver = _driver(
+        """
+[[field]]
+name = "location"
+match = { dif_vif = "0CFD10" }
+format = "text"
+remember = true
+
+[[field]]
+name = "total"
+unit = "m3"
+match = { vif = "volume" }
+"""
+    )
+    remembered: dict = {}
+    first = _apply(driver, "0CFD1078563412", remembered)  # static telegram: the location only
+    second = _apply(driver, "041301000000", remembered)  # readings only
+    assert first["location"] == "12345678" and "total_m3" not in first
+    assert second["location"] == "12345678" and second["total_m3"] == 0.001
+    assert "location" not in _apply(driver, "041301000000", {})  # another meter: nothing kept
+
+
+def test_the_decoder_keeps_remembered_values_per_meter():
+    from sdr_wmbus.decoder import TelegramDecoder
+
+    decoder = TelegramDecoder()
+    assert decoder._remembered_for("1") is decoder._remembered_for("1")
+    assert decoder._remembered_for("1") is not decoder._remembered_for("2")

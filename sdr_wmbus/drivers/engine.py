@@ -209,6 +209,19 @@ def _per_record_formula(spec: FieldSpec, index: RecordIndex, values: dict, hidde
             values[spec.output_name()] = value
 
 
+def _remember(specs: list[FieldSpec], values: dict, memory: dict[str, object], hidden: set[str]) -> None:
+    """Keep the values of remembered fields, and print the kept one when this telegram has none
+    (meters that send their static data, such as a location, in a telegram of its own)."""
+    for spec in specs:
+        name = spec.output_name()
+        if values.get(name) is not None:
+            memory[name] = values[name]
+        elif name in memory:
+            values[name] = memory[name]
+            if spec.hidden:
+                hidden.add(name)
+
+
 def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
     """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
     from_hook: dict = {}
@@ -264,6 +277,10 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
                 if spec.hidden:
                     hidden.add(name)
     values.update({k: v for k, v in from_hook.items() if k not in values})
+    memory = telegram.remembered.setdefault(driver.name, {})
+    _remember(
+        [spec for spec in driver.fields if spec.remember and spec.formula is None], values, memory, hidden
+    )
     for spec in formulas:
         if spec.match is not None:
             _per_record_formula(spec, index, values, hidden)
@@ -279,6 +296,7 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         values[name] = value
         if spec.hidden:
             hidden.add(name)
+    _remember([spec for spec in formulas if spec.remember], values, memory, hidden)
     if driver.status.enabled and "status" not in from_hook:
         words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
         for name in driver.status.fields:

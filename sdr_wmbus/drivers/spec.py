@@ -110,6 +110,7 @@ class FieldSpec:
     invalid: tuple[object, ...] = ()  # raw values that mean "no value" (-> null)
     hidden: bool = False  # computed for status/formulas, not printed
     from_hook: bool = False  # the driver's hook supplies it
+    remember: bool = False  # kept from the meter's earlier telegrams when this one does not carry it
     # Home Assistant presentation; inferred from unit and name when not given.
     title: str | None = None
     device_class: str | None = None
@@ -222,6 +223,7 @@ _FIELD_KEYS = {
     "invalid",
     "hidden",
     "from_hook",
+    "remember",
     "title",
     "device_class",
     "state_class",
@@ -426,6 +428,8 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
             f"field {name}: give exactly one of match, formula or from_hook = true "
             "(or match and formula: the formula once per matching record)"
         )
+    if table.get("remember") and _TEMPLATE_RE.search(name):
+        raise ValueError(f"field {name}: remember = true needs a name without templates")
     missing = table.get("missing", "omit")
     invalid = table.get("invalid", [])
     return FieldSpec(
@@ -443,6 +447,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         invalid=tuple(invalid if isinstance(invalid, list) else [invalid]),
         hidden=bool(table.get("hidden", False)),
         from_hook=bool(table.get("from_hook", False)),
+        remember=bool(table.get("remember", False)),
         title=table.get("title"),
         device_class=table.get("device_class"),
         state_class=table.get("state_class"),
