@@ -183,3 +183,54 @@ def test_the_decoder_keeps_remembered_values_per_meter():
     decoder = TelegramDecoder()
     assert decoder._remembered_for("1") is decoder._remembered_for("1")
     assert decoder._remembered_for("1") is not decoder._remembered_for("2")
+
+
+def test_inverse_compact_profile_elements_become_synthetic_records():
+    from sdr_wmbus.app.profiles import expand_profile
+    from sdr_wmbus.app.records import parse_apl
+
+    # HCA, storage 8, inverse compact profile: monthly BCD6 elements 99, 52, 10, 0, then unfilled.
+    profile = "8D04EE1320" + "3BFE" + "990000520000100000000000" + "FF" * 18
+    (record,) = parse_apl(bytes.fromhex(profile)).records
+    elements = expand_profile(record)
+    assert [(e.storage, e.value) for e in elements] == [(9, 99), (10, 52), (11, 10), (12, 0)]
+    assert all(e.quantity == "hca" and e.modifiers == ("synthetic",) for e in elements)
+    increments = bytearray(bytes.fromhex(profile))
+    increments[5] |= 0x40  # increment mode 1: not unpacked
+    assert expand_profile(parse_apl(bytes(increments)).records[0]) == []
+
+
+def test_expand_profiles_lets_fields_match_the_elements():
+    driver = _driver(
+        """
+[[field]]
+name = "base_date"
+match = { vif = "date", storage = 8 }
+format = "date"
+
+[[field]]
+name = "consumption_{storage - 8}"
+unit = "hca"
+match = { vif = "hca", storage = [9, 40], modifiers = ["synthetic"] }
+
+[[field]]
+name = "consumption_{storage - 8}"
+match = { vif = "hca", storage = [9, 40], modifiers = ["synthetic"] }
+formula = "add_months(base_date, 8 - storage)"
+""",
+        "expand_profiles = true",
+    )
+    profile = "8D04EE1311" + "3BFE" + "990000520000100000" + "FF" * 6
+    result = _apply(driver, "82046C4138" + profile)  # base date 2026-08-01
+    assert result["consumption_1_hca"] == 99 and result["consumption_1"] == "2026-07-01"
+    assert result["consumption_3_hca"] == 10 and result["consumption_3"] == "2026-05-01"
+    assert "consumption_4_hca" not in result
+    plain = _driver(
+        """
+[[field]]
+name = "consumption_{storage - 8}"
+unit = "hca"
+match = { vif = "hca", storage = [9, 40], modifiers = ["synthetic"] }
+"""
+    )
+    assert "consumption_1_hca" not in _apply(plain, profile)

@@ -228,6 +228,10 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
     if driver.hook:
         from_hook = hook_function(driver.hook)(telegram)
     records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
+    if driver.expand_profiles:
+        from ..app.profiles import expand_profile
+
+        records = records + [element for record in records for element in expand_profile(record)]
     index = RecordIndex(records)
     values: dict[str, object] = {}
     if driver.generic_names and telegram.apl is not None and not driver.proprietary:

@@ -177,6 +177,7 @@ class DriverSpec:
     descrambles: bool = False  # the hook undoes a manufacturer security mode the stack leaves alone
     priority: int = 0
     generic_names: bool = False  # also print generic names for the records no field takes
+    expand_profiles: bool = False  # inverse compact profiles also give one "synthetic" record per element
     status: StatusSpec = field(default_factory=StatusSpec)
     tests: tuple[DriverTest, ...] = ()
     description: str = ""
@@ -205,6 +206,7 @@ _TOP_KEYS = {
     "status",
     "use",
     "generic_names",
+    "expand_profiles",
     "field",
     "test",
 }
@@ -576,6 +578,7 @@ def parse_driver(
         descrambles=bool(data.get("descrambles", False)),
         priority=int(data.get("priority", 0)),
         generic_names=bool(data.get("generic_names", False)),
+        expand_profiles=bool(data.get("expand_profiles", False)),
         status=top("status", _parse_status) or StatusSpec(),
         tests=tuple(tests),
         description=str(data.get("description", "")),
