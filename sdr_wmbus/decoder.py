@@ -280,6 +280,7 @@ class TelegramDecoder:
         apl = self._decrypt_tpl(telegram, buf, pos, body, already_decrypted)
         if ci in COMPACT_CIS:
             apl = self._expand_compact(telegram, apl)
+            telegram.decrypted_length = 0  # offsets now count in the rebuilt frame
         telegram.payload = apl
         if ci in FULL_CIS:
             self._learn_format(telegram, apl)
@@ -336,6 +337,7 @@ class TelegramDecoder:
                 telegram.decrypted_without_mac = True
             else:
                 plain = self._decrypt_mode7(telegram, key, buf, pos, body[:enc_len])
+        telegram.decrypted_length = enc_len
         if plain[:2] != b"\x2f\x2f":
             if already_decrypted:
                 raise DecodeError("payload said to be decrypted does not start with 2F2F")
