@@ -234,3 +234,15 @@ match = { vif = "hca", storage = [9, 40], modifiers = ["synthetic"] }
 """
     )
     assert "consumption_1_hca" not in _apply(plain, profile)
+
+
+def test_aliases_may_have_hyphens_as_wmbusmeters_older_names_do():
+    import pytest
+
+    from sdr_wmbus.drivers.spec import DriverFileError
+
+    assert _driver("", 'aliases = ["engelmann-faw"]').aliases == ("engelmann-faw",)
+    with pytest.raises(DriverFileError):
+        _driver("", 'aliases = ["-faw"]')
+    with pytest.raises(DriverFileError):
+        _driver("", 'aliases = ["Engelmann FAW"]')

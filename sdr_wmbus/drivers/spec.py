@@ -51,6 +51,7 @@ METER_TYPES = (
 #: Combinable VIFEs that change only the scale, never the meaning: ignored when matching records.
 NEUTRAL_MODIFIERS = frozenset({"multiplicative_correction"})
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
+_ALIAS_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")  # wmbusmeters' older names have hyphens: engelmann-faw
 _TEMPLATE_RE = re.compile(r"\{(?:(\d+)\s*-\s*)?(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
 _FIELD_NAME_RE = re.compile(r"^[a-z0-9_{}+\- ]+$")
 
@@ -564,8 +565,10 @@ def parse_driver(
     if any(f.from_hook for f in fields) and hook is None:
         raise where.error(where.line_of_key("from_hook"), "fields from_hook need a hook")
     aliases = data.get("aliases", [])
-    if not isinstance(aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in aliases):
-        raise where.error(where.line_of_key("aliases"), "aliases: a list of names such as ['multical21']")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and _ALIAS_RE.match(a) for a in aliases):
+        raise where.error(
+            where.line_of_key("aliases"), "aliases: a list of names such as ['multical21'] (a-z, 0-9, _, -)"
+        )
     return DriverSpec(
         name=name,
         title=str(data.get("title", name)),
