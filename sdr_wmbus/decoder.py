@@ -51,6 +51,7 @@ DEFAULT_KEYS: tuple[tuple[str, bytes, tuple[str, ...]], ...] = (
     ("Diehl default key", bytes.fromhex("51728910E66D83F8" * 2), DIEHL_FAMILY),
 )
 MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
+MAX_REMEMBERED_METERS = 20000  # meters whose remembered field values are kept (least recently seen go)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
 FULL_CIS = {0x78, 0x7A, 0x72}
 
@@ -100,6 +101,8 @@ class TelegramDecoder:
         # Full APLs not yet turned into formats, newest per meter: the record headers are extracted
         # only when a compact frame needs a format we do not know (most receivers never see one).
         self._unlearned: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        # Field values a driver keeps between a meter's telegrams (remember = true), by meter id.
+        self._remembered: OrderedDict[str, dict[str, dict[str, object]]] = OrderedDict()
         for headers_hex in KNOWN_FORMATS:
             headers = bytes.fromhex(headers_hex)
             self.compact_formats[format_signature(headers)] = headers
@@ -158,6 +161,7 @@ class TelegramDecoder:
             meter = self.keys.meter(telegram.identity.id)
             driver_name = self.forced_driver or (meter.driver if meter else None)
             telegram.key = self.keys.key_for(telegram.identity.id)
+            telegram.remembered = self._remembered_for(telegram.identity.id)
             try:
                 out.update(apply_drivers(telegram, driver_name))
             except DecodeError as exc:
@@ -167,6 +171,15 @@ class TelegramDecoder:
             if telegram.warnings:
                 out["warnings"] = telegram.warnings
         return telegram
+
+    def _remembered_for(self, meter_id: str) -> dict[str, dict[str, object]]:
+        remembered = self._remembered.pop(meter_id, None)
+        if remembered is None:
+            remembered = {}
+            while len(self._remembered) >= MAX_REMEMBERED_METERS:
+                self._remembered.popitem(last=False)
+        self._remembered[meter_id] = remembered
+        return remembered
 
     # ------------------------------------------------------------------ layers
     def _decode_layers(self, data: bytes, already_decrypted: bool, out: dict, link_crc: str) -> Telegram:
@@ -288,6 +301,7 @@ class TelegramDecoder:
         apl = self._decrypt_tpl(telegram, buf, pos, body, already_decrypted)
         if ci in COMPACT_CIS:
             apl = self._expand_compact(telegram, apl)
+            telegram.decrypted_length = 0  # offsets now count in the rebuilt frame
         telegram.payload = apl
         if ci in FULL_CIS:
             self._learn_format(telegram, apl)
@@ -345,6 +359,7 @@ class TelegramDecoder:
                 telegram.decrypted_without_mac = True
             else:
                 plain = self._decrypt_mode7(telegram, key, buf, pos, body[:enc_len])
+        telegram.decrypted_length = enc_len
         if plain[:2] != b"\x2f\x2f":
             if already_decrypted:
                 raise DecodeError("payload said to be decrypted does not start with 2F2F")

@@ -63,4 +63,10 @@ class Telegram:
     # AES-CBC ran without a MAC to check it (mode 5, mode 7 without AFL MAC): the records must parse.
     decrypted_without_mac: bool = False
     default_key: str | None = None  # which public default key opened the payload (none configured)
+    # How many bytes at the start of the APL were decrypted (0: not known, e.g. a rebuilt compact frame);
+    # bytes a meter appends unencrypted after them say nothing about the key.
+    decrypted_length: int = 0
     warnings: list[str] = field(default_factory=list)
+    # This meter's values kept from earlier telegrams, by driver name and field (fields with
+    # remember = true); the decoder hands every telegram of a meter the same dict.
+    remembered: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)

@@ -35,7 +35,7 @@ def test_replay_bundled_sample_decodes_every_telegram():
     by_id = {o["id"]: o for o in out}
     assert by_id["76348799"]["total_m3"] == 6.408  # Kamstrup, ELL AES-CTR with the key from meters.toml
     assert by_id["12345678"]["total_m3"] == 28504.27  # Elster, security mode 5
-    assert by_id["43054304"]["total_energy_consumption_kwh"] == 9341  # Sensostar, mode 7
+    assert by_id["43054304"]["total_kwh"] == 9341  # Sensostar, mode 7
     assert by_id["67042798"]["error"] == "encrypted, no key for meter 67042798"
     for o in out:
         assert {"rssi_dbfs", "snr_db", "freq_offset_hz", "sample", "time_s"} <= set(o)

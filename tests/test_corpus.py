@@ -138,6 +138,29 @@ DOCUMENTED_DIFFERENCES: dict[tuple[str, str], str] = {
     **{("qheatv2", f"energy_delta_{n}_kwh"): "0x8000 (no value) printed as -910.222222" for n in range(2, 8)},
     # Axioma Q400 sends -100.00 °C when it measures no temperature (with TPL status temporary error).
     ("q400", "flow_temperature_c"): "-100 (no measurement) printed as a temperature",
+    ("waterstarm", "meter_datetime"): "the meter flags its date-time invalid (IV bit), wmbusmeters prints it",
+    **{
+        ("waterstarm", f"history_{n}_date"): "counted back from a date-time the meter flags invalid (IV bit)"
+        for n in range(1, 16)
+    },
+    **{
+        ("waterstarm", f"consumption_at_history_{n}_m3"): "an unfilled history register (FF FF FF FF) "
+        "is no value, wmbusmeters prints it as -0.001 m3"
+        for n in range(1, 16)
+    },
+    ("hcae2", "meter_datetime_at_error"): "an all-zero date-time (no error yet) is no value, "
+    "wmbusmeters prints 2000-00-00 00:00",
+    ("sontex868", "set_date"): "a date whose year field is all ones (127: not set) is no value, "
+    "wmbusmeters prints the year 2127",
+    ("supercal", "target_date"): "a date whose year field is all ones (127: not set) is no value, "
+    "wmbusmeters prints the year 2127",
+    ("minomess", "target_m3"): "an unfilled billing register (BCD 80000000) is no value, "
+    "wmbusmeters prints 80000 m3",
+    **{
+        ("c5isf", f"prev_{n}_month_kwh"): "an unfilled month register (0x80000000) is no value, "
+        "wmbusmeters prints -2147483648 kWh"
+        for n in range(1, 15)
+    },
 }
 RECORD_GOAL = 0.95
 FIELD_GOAL = 0.99

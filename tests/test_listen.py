@@ -99,7 +99,7 @@ def test_listen_decodes_every_telegram_and_stops_cleanly_on_sigterm(sample_bytes
     by_id = {g["id"]: g for g in got}
     assert by_id["76348799"]["total_m3"] == 6.408  # Kamstrup C1, ELL AES-CTR with its key
     assert by_id["12345678"]["total_m3"] == 28504.27  # Elster, security mode 5
-    assert by_id["43054304"]["total_energy_consumption_kwh"] == 9341  # Engelmann, mode 7
+    assert by_id["43054304"]["total_kwh"] == 9341  # Engelmann, mode 7
     assert all(g["mode"] in ("T1", "C1") and "rssi_dbfs" in g for g in got)
     assert "7 telegrams" in listen.stderr and "0 gaps" in listen.stderr
     # the client tuned the server: rate, centre, automatic gain, no ppm correction

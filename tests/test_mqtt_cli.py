@@ -223,7 +223,7 @@ def test_serve_decodes_raw_frames_once_with_every_receiver(broker, raw_records):
         assert payload["receivers"] == ["attic", "cellar", "garage"]
         assert payload["receiver"] == "cellar" and payload["rssi_dbfs"] == -12.2  # the best copy
     by_id = {p["id"]: p for _, p, _ in readings}
-    assert by_id["43054304"]["total_energy_consumption_kwh"] == 9341  # decrypted centrally (mode 7)
+    assert by_id["43054304"]["total_kwh"] == 9341  # decrypted centrally (mode 7)
     assert errors[0][1]["error"] == "encrypted, no key for meter 67042798"
     assert "21 raw frames, 7 readings published, 14 copies merged" in err
     sub.close()

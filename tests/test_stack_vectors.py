@@ -208,8 +208,9 @@ def test_v11_sensostar_frame_b_mode7():
     assert "error" not in result, result
     assert result["frame_format"] == "B"
     assert result["message_counter"] == 0x00025E89
-    assert result["total_energy_consumption_kwh"] == 9341
-    assert result["total_m3"] == 1348.631
+    assert result["meter"] == "sensostar"
+    assert result["total_kwh"] == 9341
+    assert result["total_water_m3"] == 1348.631
 
 
 V12 = (

@@ -76,6 +76,7 @@ class Apl:
     manufacturer_data: bytes = b""  # bytes after DIF 0x0F / 0x1F
     more_records_follow: bool = False  # DIF 0x1F seen
     error: str | None = None  # why (and at which offset) the walk stopped early
+    error_offset: int | None = None  # where the walk stopped early
 
 
 @dataclass(frozen=True)
@@ -368,11 +369,13 @@ def parse_apl(data: bytes) -> Apl:
             break
         if is_reserved_special_dif(dif):
             apl.error = f"reserved special-function DIF 0x{dif:02X} at offset {pos}"
+            apl.error_offset = pos
             break
         try:
             record, pos = read_record(buf, pos)
         except DecodeError as exc:
             apl.error = f"record at offset {pos}: {exc}"
+            apl.error_offset = pos
             break
         apl.records.append(record)
     return apl

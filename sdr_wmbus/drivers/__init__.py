@@ -228,14 +228,21 @@ def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
 
 def _check_decrypted_records(telegram: Telegram, driver: DriverSpec | None) -> None:
     """After AES without a MAC, only records that parse cleanly show the key was right (2F 2F alone
-    passes one wrong key in 65,536)."""
+    passes one wrong key in 65,536). Bytes a meter sends unencrypted after the encrypted blocks say
+    nothing about the key: records that stop there do not fail it."""
     if (
         (driver is not None and driver.proprietary)
         or not telegram.decrypted_without_mac
         or telegram.apl is None
     ):
         return
-    if telegram.apl.error:
+    apl = telegram.apl
+    inside = (
+        apl.error_offset is None
+        or not telegram.decrypted_length
+        or apl.error_offset < telegram.decrypted_length
+    )
+    if apl.error and inside:
         if telegram.default_key:  # a public default key only seemed to fit: the meter has its own
             raise NoKeyError(f"encrypted, no key for meter {telegram.identity.id}")
         raise DecryptionError(

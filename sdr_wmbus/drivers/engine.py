@@ -159,7 +159,7 @@ def field_value(spec: FieldSpec, record: Record) -> object:
     if value is None and spec.format == "hex" and record.data and not spec.invalid:
         # An identifier in BCD with non-decimal digits (FF0124018699) has no number but still has digits.
         return record.data[::-1].hex().upper()
-    if value is None or value in spec.invalid or (spec.invalid and _raw_sentinel(record, spec.invalid)):
+    if value is None or (spec.invalid and _invalid(spec, record)):
         return spec.when_invalid
     if spec.lookup:
         raw = value if isinstance(value, int) else _raw_int(record)
@@ -176,7 +176,9 @@ def field_value(spec: FieldSpec, record: Record) -> object:
         value = (raw & spec.mask) >> ((spec.mask & -spec.mask).bit_length() - 1)
     fmt = spec.format
     if fmt == "hex":
-        return record.data[::-1].hex().upper() if not isinstance(value, str) else value
+        if isinstance(value, str) and value.isascii() and value.isprintable():
+            return value  # a text record (or hex already): as sent
+        return record.data[::-1].hex().upper()  # numbers, and text that is not printable ASCII
     if fmt == "text":
         if isinstance(value, int) and record.dif & 0x0F in (0x9, 0xA, 0xB, 0xC, 0xE):
             return f"{value:0{2 * len(record.data)}d}"  # BCD: keep the leading zeros printed on the meter
@@ -217,14 +219,18 @@ def readable_text(record: Record) -> str | None:
     return record.data[::-1].hex().upper()
 
 
-def _raw_sentinel(record: Record, invalid: tuple[object, ...]) -> bool:
-    """The record's integer data, read signed or unsigned before any scaling, is one of ``invalid``
-    (``-2147483648`` or ``0x80000000`` for a 32-bit "no value", whatever the VIF's decimal scale)."""
-    if record.dif & 0x0F not in (0x1, 0x2, 0x3, 0x4, 0x6, 0x7) or not record.data:
+def _invalid(spec: FieldSpec, record: Record) -> bool:
+    """The record holds one of the field's "no value" codes: compared with its data bytes read as a
+    little-endian number (unsigned and signed: 0xFFFFFFFF and -1 both name FF FF FF FF; 0x80000000
+    names 00 00 00 80 whether the field is an integer or BCD) and with its value."""
+    if record.value in spec.invalid:
+        return True
+    data = record.data
+    if not data or len(data) > 8:
         return False
-    unsigned = int.from_bytes(record.data, "little")
-    signed = int.from_bytes(record.data, "little", signed=True)
-    return unsigned in invalid or signed in invalid
+    unsigned = int.from_bytes(data, "little")
+    signed = int.from_bytes(data, "little", signed=True)
+    return unsigned in spec.invalid or signed in spec.invalid
 
 
 def _raw_int(record: Record) -> int | None:
@@ -267,10 +273,29 @@ def _record_formula(spec: FieldSpec, records: list[Record], values: dict, hidden
         if isinstance(value, float):
             value = _round(value)
         if value is None:
-            continue
+            present, value = _missing_value(spec)
+            if not present:
+                continue
         values[name] = value
         if spec.hidden:
             hidden.add(name)
+    if not records and not spec.templated:
+        present, value = _missing_value(spec)
+        if present and spec.output_name() not in values:
+            values[spec.output_name()] = value
+
+
+def _remember(specs: list[FieldSpec], values: dict, memory: dict[str, object], hidden: set[str]) -> None:
+    """Keep the values of remembered fields, and print the kept one when this telegram has none
+    (meters that send their static data, such as a location, in a telegram of its own)."""
+    for spec in specs:
+        name = spec.output_name()
+        if values.get(name) is not None:
+            memory[name] = values[name]
+        elif name in memory:
+            values[name] = memory[name]
+            if spec.hidden:
+                hidden.add(name)
 
 
 def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
@@ -278,10 +303,15 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
     from_hook: dict = {}
     if driver.hook:
         from_hook = hook_function(driver.hook)(telegram)
+    hook_names = set(from_hook)
     records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
     extra = hook_records(driver.hook) if driver.hook else None
     if extra is not None:
         records = [*records, *extra(telegram)]
+    if driver.expand_profiles:
+        from ..app.profiles import expand_profile
+
+        records = records + [element for record in records for element in expand_profile(record)]
     index = RecordIndex(records)
     values: dict[str, object] = {}
     if driver.generic_names and telegram.apl is not None and not driver.proprietary:
@@ -328,6 +358,10 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
                 if spec.hidden:
                     hidden.add(name)
     values.update({k: v for k, v in from_hook.items() if k not in values})
+    memory = telegram.remembered.setdefault(driver.name, {})
+    _remember(
+        [spec for spec in driver.fields if spec.remember and spec.formula is None], values, memory, hidden
+    )
     for spec, per_record in formulas:
         if per_record is not None:
             _record_formula(spec, per_record, values, hidden)
@@ -343,7 +377,8 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         values[name] = value
         if spec.hidden:
             hidden.add(name)
-    if driver.status.enabled and driver.status.name not in from_hook:
+    _remember([spec for spec, _ in formulas if spec.remember], values, memory, hidden)
+    if driver.status.enabled and driver.status.name not in hook_names:  # a hook's own status wins
         words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
         for name in driver.status.fields:
             text = values.get(name)

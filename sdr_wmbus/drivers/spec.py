@@ -51,7 +51,8 @@ METER_TYPES = (
 #: Combinable VIFEs that change only the scale, never the meaning: ignored when matching records.
 NEUTRAL_MODIFIERS = frozenset({"multiplicative_correction"})
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
-_TEMPLATE_RE = re.compile(r"\{(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
+_ALIAS_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")  # wmbusmeters' older names have hyphens: engelmann-faw
+_TEMPLATE_RE = re.compile(r"\{(?:(\d+)\s*-\s*)?(storage|tariff|subunit)\s*(?:([+-])\s*(\d+))?\}")
 # Upper-case letters too: some wmbusmeters names have them (hydrodigit's January_total_m3).
 _FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_{}+\- ]+$")
 
@@ -96,7 +97,7 @@ class LookupRule:
 class FieldSpec:
     """One output field of a driver."""
 
-    name: str  # the stem, possibly with {storage}/{tariff}/{subunit} templates
+    name: str  # the stem, possibly templated: {storage}, {tariff}, {subunit}, {storage - 1}, {32 - storage}
     unit: str | None = None  # display unit; also the name's suffix
     match: Match | None = None
     index: int = (
@@ -115,6 +116,7 @@ class FieldSpec:
     when_invalid: object = None  # printed when the matched record holds no value (default null)
     hidden: bool = False  # computed for status/formulas, not printed
     from_hook: bool = False  # the driver's hook supplies it
+    remember: bool = False  # kept from the meter's earlier telegrams when this one does not carry it
     # Home Assistant presentation; inferred from unit and name when not given.
     title: str | None = None
     device_class: str | None = None
@@ -130,9 +132,11 @@ class FieldSpec:
         numbers = {"storage": storage, "tariff": tariff, "subunit": subunit}
 
         def fill(found: re.Match) -> str:
-            value = numbers[found.group(1)]
-            if found.group(2):
-                value = value + int(found.group(3)) if found.group(2) == "+" else value - int(found.group(3))
+            value = numbers[found.group(2)]
+            if found.group(1):  # {32 - storage}: counted down from a number
+                value = int(found.group(1)) - value
+            if found.group(3):
+                value = value + int(found.group(4)) if found.group(3) == "+" else value - int(found.group(4))
             return str(value)
 
         stem = _TEMPLATE_RE.sub(fill, self.name)
@@ -180,6 +184,7 @@ class DriverSpec:
     descrambles: bool = False  # the hook undoes a manufacturer security mode the stack leaves alone
     priority: int = 0
     generic_names: bool = False  # also print generic names for the records no field takes
+    expand_profiles: bool = False  # inverse compact profiles also give one "synthetic" record per element
     status: StatusSpec = field(default_factory=StatusSpec)
     tests: tuple[DriverTest, ...] = ()
     description: str = ""
@@ -210,6 +215,7 @@ _TOP_KEYS = {
     "status",
     "use",
     "generic_names",
+    "expand_profiles",
     "field",
     "test",
 }
@@ -231,6 +237,7 @@ _FIELD_KEYS = {
     "when_invalid",
     "hidden",
     "from_hook",
+    "remember",
     "title",
     "device_class",
     "state_class",
@@ -457,6 +464,8 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
             f"field {name}: give exactly one of match, formula or from_hook = true "
             "(or match and formula: the formula computed for each matching record)"
         )
+    if table.get("remember") and _TEMPLATE_RE.search(name):
+        raise ValueError(f"field {name}: remember = true needs a name without templates")
     missing = table.get("missing", "omit")
     invalid = table.get("invalid", [])
     if "when_invalid" in table and not isinstance(table["when_invalid"], (str, int, float)):
@@ -479,6 +488,7 @@ def _parse_field(table: object, library: dict[str, dict] | None = None) -> Field
         when_invalid=table.get("when_invalid"),
         hidden=bool(table.get("hidden", False)),
         from_hook=bool(table.get("from_hook", False)),
+        remember=bool(table.get("remember", False)),
         title=table.get("title"),
         device_class=table.get("device_class"),
         state_class=table.get("state_class"),
@@ -612,8 +622,10 @@ def parse_driver(
     if media is not None and not (isinstance(media, str) and media):
         raise where.error(where.line_of_key("media"), "media: a text such as 'water'")
     aliases = data.get("aliases", [])
-    if not isinstance(aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in aliases):
-        raise where.error(where.line_of_key("aliases"), "aliases: a list of names such as ['multical21']")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and _ALIAS_RE.match(a) for a in aliases):
+        raise where.error(
+            where.line_of_key("aliases"), "aliases: a list of names such as ['multical21'] (a-z, 0-9, _, -)"
+        )
     return DriverSpec(
         name=name,
         title=str(data.get("title", name)),
@@ -626,6 +638,7 @@ def parse_driver(
         descrambles=bool(data.get("descrambles", False)),
         priority=int(data.get("priority", 0)),
         generic_names=bool(data.get("generic_names", False)),
+        expand_profiles=bool(data.get("expand_profiles", False)),
         status=top("status", _parse_status) or StatusSpec(),
         tests=tuple(tests),
         description=str(data.get("description", "")),

@@ -25,4 +25,6 @@ KNOWN_FORMATS: dict[str, str] = {
     "04ff2304134413426c023b92013ba2013b06ff1ba1015b91015ba10167": "Kamstrup KWM2231 water",
     "22691269026905ff0905ff0a02fd17": "Kamstrup pressure sensor",
     "040404843c042b04ab3c": "Kamstrup Omnipower electricity",
+    "426c441301fd17840113c40113840213c40213840313c40313840413c40413840513c40513840613c40613840713c40713840813"
+    "046d0413": "Engelmann FAW water (billing date and volume, 15 months, date-time, total)",
 }
