@@ -445,3 +445,44 @@ def test_corpus_apls_decode_without_exceptions() -> None:
         apl = parse_apl(apl_bytes)
         clean += apl.error is None
     assert clean / len(apls) > 0.9  # the rest are proprietary payloads or frames with trailing bytes
+
+
+# A layout seen before is reused: the records must be exactly those of a fresh walk, for any data.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sdr_wmbus.app import records as records_module  # noqa: E402
+
+LAYOUT_APL = bytes.fromhex("2F2F0C13780000004C1350000000426C5F2C0DFD11033132330F0102")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=len(LAYOUT_APL), max_size=len(LAYOUT_APL)), st.integers(0, len(LAYOUT_APL) - 1))
+def test_reused_layout_gives_the_records_of_a_fresh_walk(noise, keep_from):
+    # the same structure with other data, or (from keep_from on) other bytes altogether
+    mixed = bytes(a if i < keep_from else b for i, (a, b) in enumerate(zip(LAYOUT_APL, noise, strict=True)))
+    records_module.parse_apl(LAYOUT_APL)  # teaches the layout
+    reused = records_module.parse_apl(mixed)
+    records_module._LAYOUTS.clear()
+    fresh = records_module.parse_apl(mixed)
+    assert reused.records == fresh.records
+    assert (reused.error, reused.manufacturer_data, reused.more_records_follow) == (
+        fresh.error,
+        fresh.manufacturer_data,
+        fresh.more_records_follow,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=len(LAYOUT_APL), max_size=len(LAYOUT_APL)))
+def test_reused_layout_with_only_the_data_changed(noise):
+    records_module._LAYOUTS.clear()
+    records_module.parse_apl(LAYOUT_APL)
+    (layout,) = records_module._LAYOUTS[len(LAYOUT_APL)]
+    mixed = bytearray(LAYOUT_APL)
+    for _, _, start, length in layout.records:
+        mixed[start : start + length] = noise[start : start + length]
+    reused = records_module.parse_apl(bytes(mixed))
+    records_module._LAYOUTS.clear()
+    fresh = records_module.parse_apl(bytes(mixed))
+    assert reused.records == fresh.records and reused.error == fresh.error

@@ -46,9 +46,9 @@ INTEGER_DATA_FIELDS = frozenset({0x1, 0x2, 0x3, 0x4, 0x6, 0x7})
 FUNCTIONS: tuple[str, ...] = ("instantaneous", "maximum", "minimum", "error")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every record of every telegram, and never changed
 class Record:
-    """One decoded data record."""
+    """One decoded data record (treat it as read-only)."""
 
     header: bytes  # DIF, DIFEs, VIF, VIFEs exactly as received (plain-text VIF text excluded)
     data: bytes  # raw data bytes (for LVAR: without the LVAR length byte)
@@ -348,15 +348,76 @@ def is_reserved_special_dif(dif: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where the records of one APL layout are: meters send the same layout in every telegram.
+
+    ``structure`` holds every byte the walk looked at to find the records (DIF/DIFE/VIF/VIFE/plain-text
+    bytes, LVAR bytes, fillers, the end marker) with its offset; an APL of the same length with the same
+    bytes there has the same records at the same places, whatever its data.
+    """
+
+    structure: tuple[tuple[int, bytes], ...]
+    records: tuple[tuple[RecordHeader, int | None, int, int], ...]  # header, lvar, data start, length
+    end: int | None  # offset of DIF 0x0F/0x1F, or None
+    more_records_follow: bool
+
+
+_LAYOUTS: dict[int, list[_Layout]] = {}  # APL length -> layouts seen with that length
+_MAX_LAYOUTS_PER_LENGTH = 8
+
+
+def _apl_from_layout(buf: bytes) -> Apl | None:
+    for layout in _LAYOUTS.get(len(buf), ()):
+        if all(buf[offset : offset + len(expected)] == expected for offset, expected in layout.structure):
+            apl = Apl()
+            for header, lvar, start, length in layout.records:
+                apl.records.append(interpret_record(header, lvar, buf[start : start + length]))
+            if layout.end is not None:
+                apl.more_records_follow = layout.more_records_follow
+                apl.manufacturer_data = buf[layout.end + 1 :]
+            return apl
+    return None
+
+
+def _remember_layout(
+    buf: bytes, headers: list[tuple[RecordHeader, int | None, int, int]], marker: int | None, more: bool
+) -> None:
+    """Keep a cleanly walked layout: every byte outside the records' data, up to the end marker."""
+    walk_end = marker + 1 if marker is not None else len(buf)
+    structure: list[tuple[int, bytes]] = []
+    covered = 0
+    for _, _, start, length in headers:
+        structure.append((covered, buf[covered:start]))  # fillers, DIF/VIF bytes, LVAR byte
+        covered = start + length
+    if covered < walk_end:
+        structure.append((covered, buf[covered:walk_end]))  # trailing fillers and the end marker
+    layouts = _LAYOUTS.setdefault(len(buf), [])
+    if len(layouts) >= _MAX_LAYOUTS_PER_LENGTH:
+        layouts.pop(0)
+    layouts.append(_Layout(tuple(structure), tuple(headers), marker, more))
+
+
 def parse_apl(data: bytes) -> Apl:
     """Decode all data records of an application-layer payload (the bytes after the TPL header).
 
     Idle fillers (0x2F) are skipped wherever a DIF is expected; DIF 0x0F/0x1F end the records and the
     rest becomes ``manufacturer_data``. On malformed or truncated data the records decoded so far are
-    returned and ``error`` names the offset where decoding stopped.
+    returned and ``error`` names the offset where decoding stopped. A layout seen before is not walked
+    again (the same structural bytes at the same places give the same records).
     """
     buf = bytes(data)
+    if len(_LAYOUTS) > 512:
+        _LAYOUTS.clear()
+    try:
+        known = _apl_from_layout(buf)
+    except DecodeError:
+        known = None
+    if known is not None:
+        return known
     apl = Apl()
+    headers: list[tuple[RecordHeader, int | None, int, int]] = []
+    marker: int | None = None
     pos = 0
     while pos < len(buf):
         dif = buf[pos]
@@ -366,16 +427,27 @@ def parse_apl(data: bytes) -> Apl:
         if dif in (DIF_MANUFACTURER_DATA, DIF_MORE_RECORDS_FOLLOW):
             apl.more_records_follow = dif == DIF_MORE_RECORDS_FOLLOW
             apl.manufacturer_data = buf[pos + 1 :]
+            marker = pos
             break
         if is_reserved_special_dif(dif):
             apl.error = f"reserved special-function DIF 0x{dif:02X} at offset {pos}"
             apl.error_offset = pos
             break
         try:
-            record, pos = read_record(buf, pos)
+            header = read_record_header(buf, pos)
+            lvar, length = data_field_length(header.dif, buf, header.end)
+            start = header.end + (1 if lvar is not None else 0)
+            if start + length > len(buf):
+                left = len(buf) - start
+                raise TruncatedError(f"data field needs {length} bytes at offset {start}, {left} left")
+            record = interpret_record(header, lvar, buf[start : start + length])
         except DecodeError as exc:
             apl.error = f"record at offset {pos}: {exc}"
             apl.error_offset = pos
             break
+        headers.append((header, lvar, start, length))
+        pos = start + length
         apl.records.append(record)
+    if apl.error is None:
+        _remember_layout(buf, headers, marker, apl.more_records_follow)
     return apl

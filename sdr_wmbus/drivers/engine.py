@@ -247,6 +247,38 @@ def _missing_value(spec: FieldSpec) -> tuple[bool, object]:
     return True, spec.missing
 
 
+_PLANS: dict[tuple, list[tuple[FieldSpec, tuple[int, ...] | None]]] = {}
+_MAX_PLANS = 4096
+
+
+def _plan(driver: DriverSpec, records: list[Record]) -> list[tuple[FieldSpec, tuple[int, ...] | None]]:
+    """The fields that can give something for this layout, in the driver's order, each with the
+    positions of the records it takes (None: not a record field).
+
+    Which records a field takes depends only on the records' headers and addressing, and a meter sends
+    the same layout again and again: the matching is done once per layout and driver, then reused.
+    Fields that match nothing and print nothing when missing are left out of the plan.
+    """
+    layout = tuple((r.header, r.storage, r.tariff, r.subunit, r.quantity) for r in records)
+    key = (id(driver), driver.name, len(driver.fields), layout)
+    plan = _PLANS.get(key)
+    if plan is None:
+        index = RecordIndex(records)
+        position = {id(record): number for number, record in enumerate(records)}
+        plan = []
+        for spec in driver.fields:
+            if spec.match is None:
+                plan.append((spec, None))
+                continue
+            chosen = tuple(position[id(r)] for r in _selected(index, spec))
+            if chosen or spec.formula is not None or (not spec.templated and spec.missing != "omit"):
+                plan.append((spec, chosen))
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
 def _selected(index: RecordIndex, spec: FieldSpec) -> list[Record]:
     """The records a field takes: the n-th match, every match of a templated name, else the first."""
     assert spec.match is not None
@@ -312,7 +344,7 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         from ..app.profiles import expand_profile
 
         records = records + [element for record in records for element in expand_profile(record)]
-    index = RecordIndex(records)
+    plan = _plan(driver, records)
     values: dict[str, object] = {}
     if driver.generic_names and telegram.apl is not None and not driver.proprietary:
         from .generic import decode as generic_names
@@ -320,10 +352,10 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         values.update(generic_names(telegram))
     hidden: set[str] = set()
     formulas: list[tuple[FieldSpec, list[Record] | None]] = []
-    for spec in driver.fields:
+    for spec, chosen in plan:
         if spec.formula is not None:
             # With a match too, the formula is computed once per matching record (after the other fields).
-            formulas.append((spec, _selected(index, spec) if spec.match is not None else None))
+            formulas.append((spec, [records[i] for i in chosen] if chosen is not None else None))
             continue
         if spec.from_hook:
             name = spec.output_name()
@@ -336,8 +368,8 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
             if spec.hidden:
                 hidden.add(name)
             continue
-        assert spec.match is not None
-        matched = _selected(index, spec)
+        assert chosen is not None
+        matched = [records[i] for i in chosen]
         produced = False
         for record in matched:
             name = spec.output_name(record.storage, record.tariff, record.subunit)

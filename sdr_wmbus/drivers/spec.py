@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .formula import Formula, FormulaError
@@ -123,12 +124,20 @@ class FieldSpec:
     state_class: str | None = None
     diagnostic: bool = False
 
-    @property
+    @cached_property
     def templated(self) -> bool:
         return bool(_TEMPLATE_RE.search(self.name))
 
     def output_name(self, storage: int = 0, tariff: int = 0, subunit: int = 0) -> str:
         """The name as printed, templates filled in and the unit suffix added."""
+        key = (storage, tariff, subunit)
+        names = self.__dict__.setdefault("_names", {})  # cached: the same few numbers come again
+        name = names.get(key)
+        if name is None:
+            name = names[key] = self._output_name(storage, tariff, subunit)
+        return name
+
+    def _output_name(self, storage: int, tariff: int, subunit: int) -> str:
         numbers = {"storage": storage, "tariff": tariff, "subunit": subunit}
 
         def fill(found: re.Match) -> str:
