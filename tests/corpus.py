@@ -21,12 +21,13 @@ def load_cases(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def decode_case(case: dict) -> dict:
+def decode_case(case: dict, detect: bool = False) -> dict:
     """Decode a corpus case (its preceding telegrams first, with the same decoder state).
 
     wmbusmeters' tests name the driver of each meter (as a meters file does); where we have a driver of
     that name it is used the same way, so that a meter two drivers know (qwater and qwaterv2, izar and
-    izarv2, ...) is read with the driver the reference used. Detection alone is tested by the drivers'
+    izarv2, ...) is read with the driver the reference used (``detect=True``: found by detection).
+    Detection alone is tested by the drivers'
     own test telegrams.
     """
     from sdr_wmbus.drivers import registry
@@ -35,7 +36,7 @@ def decode_case(case: dict) -> dict:
     key = case.get("key")
     if key and key not in ("NOKEY", '""'):
         keys.default_key = parse_key(key, "corpus key")
-    named = case.get("driver")
+    named = None if detect else case.get("driver")
     decoder = TelegramDecoder(keys, driver=named if named and registry().get(named) else None)
     already = bool(case.get("payload_already_decrypted"))
     # The corpus says whether its frames carry link-layer CRCs ("none", "format_b_crc", ...).
