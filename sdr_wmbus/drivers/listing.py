@@ -53,11 +53,12 @@ def rows(drivers: list[DriverSpec]) -> list[dict]:
 
 def render_text(table: list[dict], with_fields: bool = False) -> str:
     width = max((len(r["name"]) for r in table), default=4)
+    makers = min(max((len(",".join(r["manufacturers"])) for r in table), default=3), 24)
     lines = []
     for row in table:
         aliases = f" (also {', '.join(row['aliases'])})" if row["aliases"] else ""
         lines.append(
-            f"{row['name']:<{width}}  {row['meter_type']:<15} {','.join(row['manufacturers']):<11} "
+            f"{row['name']:<{width}}  {row['meter_type']:<15} {','.join(row['manufacturers']):<{makers}} "
             f"{row['title']}{aliases}"
         )
         if with_fields:
