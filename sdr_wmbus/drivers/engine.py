@@ -288,6 +288,19 @@ def _selected(index: RecordIndex, spec: FieldSpec) -> list[Record]:
     return matched if spec.templated else matched[:1]
 
 
+def _put_computed(spec: FieldSpec, name: str, value: object, values: dict, hidden: set[str]) -> None:
+    """Store a formula's result (rounded; the field's missing policy when it gave nothing)."""
+    if isinstance(value, float):
+        value = _round(value)
+    if value is None:
+        present, value = _missing_value(spec)
+        if not present:
+            return
+    values[name] = value
+    if spec.hidden:
+        hidden.add(name)
+
+
 def _record_formula(spec: FieldSpec, records: list[Record], values: dict, hidden: set[str]) -> None:
     """A formula computed for each record the field matches (``storage`` etc. name the record's)."""
     assert spec.formula is not None
@@ -301,16 +314,7 @@ def _record_formula(spec: FieldSpec, records: list[Record], values: dict, hidden
             scope["value"] = field_value(spec, record) if not spec.lookup else record.value
         except UnitMismatch:
             continue
-        value = spec.formula.evaluate(scope)
-        if isinstance(value, float):
-            value = _round(value)
-        if value is None:
-            present, value = _missing_value(spec)
-            if not present:
-                continue
-        values[name] = value
-        if spec.hidden:
-            hidden.add(name)
+        _put_computed(spec, name, spec.formula.evaluate(scope), values, hidden)
     if not records and not spec.templated:
         present, value = _missing_value(spec)
         if present and spec.output_name() not in values:
@@ -398,17 +402,8 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         if per_record is not None:
             _record_formula(spec, per_record, values, hidden)
             continue
-        name = spec.output_name()
         value = spec.formula.evaluate(values) if spec.formula is not None else None
-        if isinstance(value, float):
-            value = _round(value)
-        if value is None:
-            present, value = _missing_value(spec)
-            if not present:
-                continue
-        values[name] = value
-        if spec.hidden:
-            hidden.add(name)
+        _put_computed(spec, spec.output_name(), value, values, hidden)
     _remember([spec for spec, _ in formulas if spec.remember], values, memory, hidden)
     if driver.status.enabled and driver.status.name not in hook_names:  # a hook's own status wins
         words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
