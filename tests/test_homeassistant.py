@@ -1,10 +1,25 @@
-"""Home Assistant discovery configs for realistic decoded telegrams (water, heat, HCA, gas)."""
+"""Home Assistant discovery: the configs for realistic telegrams, and what Home Assistant shows for them.
+
+``ha_sim`` does with the configs what Home Assistant's MQTT integration does (schema, entity ids,
+templates rendered in a Jinja sandbox with its logging undefined, the sensor's state rules). The first
+part runs it without a broker; the second against a real mosquitto, subscribing to a state topic a few
+hundred milliseconds after the config as Home Assistant does.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from sdr_wmbus.outputs.homeassistant import UNITS, DiscoveryTracker, discovery_messages
+pytest.importorskip("jinja2")
+
+from ha_sim import Core  # noqa: E402
+
+from sdr_wmbus.outputs.homeassistant import (  # noqa: E402
+    UNITS,
+    DiscoveryTracker,
+    discovery_messages,
+    entity_name,
+)
 
 WATER = {
     "id": "76348799",
@@ -21,6 +36,7 @@ WATER = {
     "target_m3": 6.408,
     "min_flow_temperature_storage_1_c": 127,
     "meter": "generic",
+    "status": "OK",
     "name": "kitchen cold water",
     "mode": "C1",
     "rssi_dbfs": -8.7,
@@ -31,6 +47,34 @@ WATER = {
     "time_s": 0.0328,
 }
 
+# The Engelmann heat meter of samples/telegrams.txt as decoded (records left out): 15 historical values.
+DISTRICT_HEATING = {
+    "id": "43054304",
+    "manufacturer": "EFE",
+    "manufacturer_name": "Engelmann",
+    "version": "0x00",
+    "device_type": "0x04",
+    "media": "heat",
+    "ci": ["0x8c", "0x90", "0x7a"],
+    "access_number": 14,
+    "security_mode": 7,
+    "meter": "generic",
+    "meter_datetime": "2025-12-08 10:58",
+    "total_energy_consumption_kwh": 9341,
+    "total_m3": 1348.631,
+    "error_flags": 0,
+    "target_date": "2024-12-31",
+    "target_energy_kwh": 2853,
+    **{f"total_energy_consumption_storage_{n}_kwh": 7486 for n in range(2, 31, 2)},
+    "model_version": 261,
+    "parameter_set": 4385,
+    "status": "OK",
+    "name": "district heating",
+    "rssi_dbfs": -8.8,
+    "snr_db": 13.9,
+    "timestamp": "2026-12-01T10:46:58Z",
+}
+
 HEAT = {
     "id": "67452301",
     "manufacturer": "KAM",
@@ -39,7 +83,6 @@ HEAT = {
     "device_type": "0x04",
     "media": "heat",
     "meter": "generic",
-    "access_number": 3,
     "total_energy_consumption_kwh": 1234.5,
     "target_energy_kwh": 1100.0,
     "total_m3": 56.78,
@@ -49,9 +92,10 @@ HEAT = {
     "return_temperature_c": 31.7,
     "flow_return_temperature_difference_c": 23.5,
     "operating_time_h": 20134,
-    "meter_datetime": "2026-11-21 22:17",
+    "on_time_at_error_h": 12,
+    "meter_datetime": "2026-07-21 22:17",
     "target_date": "2026-01-01",
-    "error_flags": 0,
+    "status": "OK",
 }
 
 HCA = {
@@ -67,6 +111,7 @@ HCA = {
     "set_date": "2020-12-31",
     "temp_room_c": 22.37,
     "temp_radiator_c": 23.6,
+    "status": "OK",
 }
 
 GAS = {
@@ -77,140 +122,461 @@ GAS = {
     "device_type": "0x03",
     "media": "gas",
     "meter": "generic",
-    "access_number": 6,
-    "security_mode": 5,
     "total_m3": 6842.784,
     "volume_flow_m3h": 0,
     "flow_temperature_c": 15.9,
     "total_storage_3_m3": 6260.324,
     "meter_datetime_storage_3": "2022-12-31 23:59",
     "ok": True,
+    "status": "OK",
+}
+
+ELECTRICITY = {
+    "id": "33221100",
+    "manufacturer": "ABB",
+    "manufacturer_name": "ABB",
+    "version": "0x20",
+    "media": "electricity",
+    "meter": "generic",
+    "total_energy_consumption_kwh": 5249.17,
+    "manufacturer_specific_04ffa015": 0,
+    "firmware_version": "B1.28.0",
+    "status": "OK",
 }
 
 
-def by_field(obj: dict, prefix: str = "wmbus") -> dict[str, dict]:
+def configs_of(obj: dict, prefix: str = "wmbus") -> dict[str, dict]:
+    """Configs by '<component>/<object id>'."""
     configs = {}
     for topic, config in discovery_messages(obj, prefix):
         parts = topic.split("/")
-        assert parts[:3] == ["homeassistant", "sensor", f"wmbus_{obj['id']}"] and parts[4] == "config"
-        configs[parts[3]] = config
+        assert parts[0] == "homeassistant" and parts[2] == f"wmbus_{obj['id']}" and parts[4] == "config"
+        configs[f"{parts[1]}/{parts[3]}"] = config
     return configs
 
 
-@pytest.mark.parametrize("obj", [WATER, HEAT, HCA, GAS], ids=["water", "heat", "hca", "gas"])
-def test_every_config_is_complete_and_points_at_its_field(obj: dict) -> None:
-    configs = by_field(obj)
-    assert configs
-    ids = [c["unique_id"] for c in configs.values()]
-    assert len(ids) == len(set(ids))
-    for field, config in configs.items():
-        assert field in obj and isinstance(obj[field], (int, float)) and not isinstance(obj[field], bool)
-        assert config["unique_id"] == f"wmbus_{obj['id']}_{field}"
-        assert config["state_topic"] == f"wmbus/meter/{obj['id']}"
-        assert config["value_template"] == "{{ value_json." + field + " }}"
-        assert config["name"] and config["name"][0].isupper()
-        assert config["device"]["identifiers"] == [f"wmbus_{obj['id']}"]
-        assert config["device"]["serial_number"] == obj["id"]
-        assert config["device"]["manufacturer"] == obj["manufacturer_name"]
-        if config.get("device_class") in ("energy", "water", "gas", "volume"):
-            assert config.get("state_class") in (None, "total", "total_increasing")
+def home_assistant(*objs: dict, **options: object) -> Core:
+    """A Home Assistant that took up these telegrams' configs and then got the telegrams."""
+    ha = Core(**options)  # type: ignore[arg-type]
+    for obj in objs:
+        for topic, config in discovery_messages(obj, "wmbus"):
+            ha.discover(topic, config)
+    for obj in objs:
+        ha.receive(f"wmbus/meter/{obj['id']}", obj)
+    return ha
 
 
-def test_water_meter() -> None:
-    configs = by_field(WATER)
-    # Header and radio fields are not readings; RSSI and SNR are diagnostics.
-    assert set(configs) == {
-        "total_m3",
-        "target_m3",
-        "min_flow_temperature_storage_1_c",
-        "rssi_dbfs",
-        "snr_db",
-    }
-    total = configs["total_m3"]
-    assert total["name"] == "Total volume"
-    assert (total["unit_of_measurement"], total["device_class"], total["state_class"]) == (
-        "m³",
+def sensor(meter: dict, field: str) -> str:
+    return f"sensor.wmbus_{meter['id']}_{field}"
+
+
+# --- what Home Assistant shows ---------------------------------------------------------------------------
+
+
+def test_water_meter_as_home_assistant_shows_it() -> None:
+    ha = home_assistant(WATER)
+    assert ha.log == []
+    assert ha.shown(sensor(WATER, "total_m3")) == "6.408 m³"
+    assert ha.friendly_name(sensor(WATER, "total_m3")) == "kitchen cold water Total volume"
+    total = ha.entity(sensor(WATER, "total_m3")).config
+    assert (total["device_class"], total["state_class"], total["suggested_display_precision"]) == (
         "water",
         "total_increasing",
+        3,
     )
-    assert "state_class" not in configs["target_m3"]  # the billing-date value is history
-    assert "state_class" not in configs["min_flow_temperature_storage_1_c"]
-    assert configs["min_flow_temperature_storage_1_c"]["device_class"] == "temperature"
-    rssi = configs["rssi_dbfs"]
-    assert rssi["entity_category"] == "diagnostic" and rssi["unit_of_measurement"] == "dBFS"
-    assert "device_class" not in rssi  # dBFS is not dBm
-    assert total["device"]["name"] == "kitchen cold water"
-    assert total["device"]["model"] == "generic cold water"
+    billing = ha.entity(sensor(WATER, "target_m3"))
+    assert billing.enabled and billing.state == "6.408" and "state_class" not in billing.config
+    assert billing.config["name"] == "Volume at billing date"
+    history = ha.entity(sensor(WATER, "min_flow_temperature_storage_1_c"))
+    assert not history.enabled and history.state == "unknown"  # disabled: never subscribed
+    assert history.config["name"] == "Min flow temperature (storage 1)"
+    rssi = ha.entity(sensor(WATER, "rssi_dbfs"))
+    assert rssi.config["entity_category"] == "diagnostic" and ha.shown(rssi.entity_id) == "-8.7 dBFS"
+    assert ha.state("binary_sensor.wmbus_76348799_problem") == "off"
+    assert ha.state(sensor(WATER, "status")) == "OK"
+    assert ha.state(sensor(WATER, "timestamp")) == "2026-11-21T21:17:29+00:00"  # "Last seen"
+    assert "sample" not in str(ha.entity_ids()) and "freq_offset" not in str(ha.entity_ids())
+    device = ha.devices["wmbus_76348799"]
+    assert device["name"] == "kitchen cold water"
+    assert (device["manufacturer"], device["model"], device["serial_number"]) == (
+        "Kamstrup",
+        "Cold water meter",  # no driver: the kind of meter, from its media
+        "76348799",
+    )
 
 
-def test_heat_meter() -> None:
-    configs = by_field(HEAT)
-    energy = configs["total_energy_consumption_kwh"]
-    assert energy["name"] == "Total energy consumption"
-    assert (energy["unit_of_measurement"], energy["device_class"], energy["state_class"]) == (
-        "kWh",
-        "energy",
-        "total_increasing",
+def test_a_heat_meter_shows_its_readings_and_hides_its_history() -> None:
+    ha = home_assistant(DISTRICT_HEATING)
+    assert ha.log == []
+    main = sorted(
+        e.config["name"]
+        for e in ha.entities.values()
+        if e.enabled and e.config.get("entity_category") != "diagnostic"
     )
-    assert "state_class" not in configs["target_energy_kwh"]
-    assert configs["total_m3"]["device_class"] == "volume"  # the water through a heat meter is not "water"
-    flow = configs["flow_temperature_c"]
-    assert (flow["unit_of_measurement"], flow["device_class"], flow["state_class"]) == (
-        "°C",
-        "temperature",
-        "measurement",
+    assert main == ["Energy at billing date", "Problem", "Total energy consumption", "Total volume"]
+    history = [e for e in ha.entities.values() if "storage" in e.unique_id]
+    assert len(history) == 15 and not any(e.enabled for e in history)
+    assert all("state_class" not in e.config for e in history)
+    assert history[0].config["name"] == "Total energy consumption (storage 2)"
+    assert ha.shown(sensor(DISTRICT_HEATING, "total_energy_consumption_kwh")) == "9341 kWh"
+    # The meter's clock (local time, no zone) in Home Assistant's time zone; the billing date as a date.
+    meter_time = ha.entity(sensor(DISTRICT_HEATING, "meter_datetime"))
+    assert meter_time.config["device_class"] == "timestamp" and meter_time.config["name"] == "Meter time"
+    assert meter_time.state == "2025-12-08T09:58:00+00:00"
+    assert meter_time.config["entity_category"] == "diagnostic"
+    billing = ha.entity(sensor(DISTRICT_HEATING, "target_date"))
+    assert (billing.config["device_class"], billing.config["name"], billing.state) == (
+        "date",
+        "Billing date",
+        "2024-12-31",
     )
+    assert ha.state(sensor(DISTRICT_HEATING, "error_flags")) == "0"
+    assert "model_version" not in str(ha.entity_ids())
+    assert ha.devices["wmbus_43054304"]["model"] == "Heat meter"
+
+
+def test_summer_time_and_another_time_zone() -> None:
+    assert home_assistant(HEAT).state(sensor(HEAT, "meter_datetime")) == "2026-07-21T20:17:00+00:00"
+    ha = home_assistant(HEAT, time_zone="America/New_York")
+    assert ha.state(sensor(HEAT, "meter_datetime")) == "2026-07-22T02:17:00+00:00"
+
+
+def test_heat_meter_classes_and_operating_time() -> None:
+    ha = home_assistant(HEAT)
+    assert ha.log == []
+    config = {e.unique_id.split("_", 2)[2]: e.config for e in ha.entities.values()}
+    assert config["total_m3"]["device_class"] == "volume"  # the water through a heat meter is not "water"
+    assert config["flow_return_temperature_difference_c"].get("device_class") is None  # no °F conversion
+    assert config["volume_flow_m3h"]["device_class"] == "volume_flow_rate"
     assert (
-        "device_class" not in configs["flow_return_temperature_difference_c"]
-    )  # no °F conversion of a delta
-    assert configs["volume_flow_m3h"]["device_class"] == "volume_flow_rate"
-    assert configs["volume_flow_m3h"]["unit_of_measurement"] == "m³/h"
-    power = configs["current_power_consumption_kw"]
-    assert (power["unit_of_measurement"], power["device_class"], power["state_class"]) == (
-        "kW",
+        config["current_power_consumption_kw"]["device_class"],
+        config["flow_temperature_c"]["state_class"],
+    ) == (
         "power",
         "measurement",
     )
-    assert configs["operating_time_h"]["device_class"] == "duration"
-    assert "error_flags" not in configs and "access_number" not in configs
-    assert configs["total_m3"]["device"]["name"] == "KAM heat 67452301"  # no name from a meters file
+    operating = config["operating_time_h"]
+    assert (operating["device_class"], operating["state_class"], operating["entity_category"]) == (
+        "duration",
+        "total_increasing",
+        "diagnostic",
+    )
+    at_error = ha.entity(sensor(HEAT, "on_time_at_error_h"))
+    assert not at_error.enabled and "state_class" not in at_error.config
+    assert at_error.config["name"] == "On time (at error)"
 
 
 def test_heat_cost_allocator() -> None:
-    configs = by_field(HCA)
-    assert set(configs) == {
-        "current_consumption_hca",
-        "consumption_at_set_date_hca",
-        "temp_room_c",
-        "temp_radiator_c",
-    }
-    current = configs["current_consumption_hca"]
+    ha = home_assistant(HCA)
+    assert ha.log == []
+    current = ha.entity(sensor(HCA, "current_consumption_hca")).config
     assert current["unit_of_measurement"] == "HCA" and "device_class" not in current
     assert current["state_class"] == "total_increasing"  # resets at the set date: HA handles that
-    assert "state_class" not in configs["consumption_at_set_date_hca"]
-    assert configs["temp_room_c"]["state_class"] == "measurement"
+    assert current["name"] == "Current consumption"
+    set_date_value = ha.entity(sensor(HCA, "consumption_at_set_date_hca"))
+    assert set_date_value.enabled and "state_class" not in set_date_value.config
+    assert ha.state(sensor(HCA, "set_date")) == "2020-12-31"
+    assert ha.entity(sensor(HCA, "temp_room_c")).config["name"] == "Room temperature"
 
 
-def test_gas_meter() -> None:
-    configs = by_field(GAS)
-    total = configs["total_m3"]
-    assert (total["device_class"], total["state_class"]) == ("gas", "total_increasing")
-    assert configs["total_storage_3_m3"]["device_class"] == "gas"
-    assert "state_class" not in configs["total_storage_3_m3"]
-    assert "ok" not in configs and "security_mode" not in configs  # booleans and header fields
+def test_status_sensor_and_problem() -> None:
+    ha = home_assistant(WATER)
+    for status, problem in (("POWER_LOW", "on"), ("OK", "off"), ("ALARM LEAK", "on"), ("", "off")):
+        ha.receive("wmbus/meter/76348799", {**WATER, "status": status})
+        assert (ha.state(sensor(WATER, "status")), ha.state("binary_sensor.wmbus_76348799_problem")) == (
+            status,
+            problem,
+        )
+    problem = ha.entity("binary_sensor.wmbus_76348799_problem")
+    assert problem.config["device_class"] == "problem" and problem.enabled
+    assert "entity_category" not in problem.config  # an alarm belongs on the dashboard
+    assert ha.entity(sensor(WATER, "status")).config["entity_category"] == "diagnostic"
+    assert ha.log == []
+
+
+def test_firmware_is_the_device_software_version() -> None:
+    ha = home_assistant(ELECTRICITY)
+    assert ha.devices["wmbus_33221100"]["sw_version"] == "B1.28.0"
+    assert not [e for e in ha.entity_ids() if "firmware" in e or "manufacturer_specific" in e]
+    assert ha.devices["wmbus_33221100"]["name"] == "Electricity meter 33221100"  # no name in a meters file
+
+
+def test_gas_is_in_cubic_metres() -> None:
+    ha = home_assistant(GAS)
+    total = ha.entity(sensor(GAS, "total_m3")).config
+    assert (total["device_class"], total["unit_of_measurement"], total["state_class"]) == (
+        "gas",
+        "m³",
+        "total_increasing",
+    )
+    assert ha.entity(sensor(GAS, "total_storage_3_m3")).config["device_class"] == "gas"
+    assert "ok" not in str(ha.entity_ids())
+    assert ha.log == []
+
+
+def test_a_gas_meter_in_litres_is_shown_in_cubic_metres(monkeypatch) -> None:
+    install_driver(
+        monkeypatch,
+        """
+name = "litregas"
+title = "Litre Gas 1"
+meter_type = "gas"
+detect = [{ manufacturer = "ZZZ" }]
+[[field]]
+name = "total"
+unit = "l"
+match = { vif = "volume" }
+""",
+    )
+    meter = {"id": "12345678", "meter": "litregas", "media": "other", "total_l": 1234567, "status": "OK"}
+    ha = home_assistant(meter)
+    total = ha.entity(sensor(meter, "total_l"))
+    assert (total.config["device_class"], total.config["unit_of_measurement"]) == ("gas", "m³")
+    assert ha.shown(total.entity_id) == "1234.567 m³" and ha.log == []
+    assert ha.devices["wmbus_12345678"]["model"] == "Litre Gas 1"
+    assert ha.devices["wmbus_12345678"]["name"] == "Gas meter 12345678"
+
+
+def test_templates_tolerate_a_telegram_without_the_field() -> None:
+    """Meters that alternate frame types: a frame without a field keeps the field's value, no warning."""
+    ha = home_assistant(HEAT)
+    before = {e.entity_id: e.state for e in ha.entities.values()}
+    short = {k: v for k, v in HEAT.items() if k in ("id", "meter", "media", "total_m3")} | {"total_m3": 57.0}
+    ha.receive("wmbus/meter/67452301", short)
+    assert ha.log == []
+    after = {e.entity_id: e.state for e in ha.entities.values()}
+    assert after.pop(sensor(HEAT, "total_m3")) == "57.0"
+    before.pop(sensor(HEAT, "total_m3"))
+    assert after == before
+    assert after[sensor(HEAT, "meter_datetime")] == "2026-07-21T20:17:00+00:00"
+    assert after[sensor(HEAT, "status")] == "OK"
+
+
+def test_the_stand_in_logs_the_warning_that_a_plain_template_gives() -> None:
+    """What Home Assistant logged with '{{ value_json.flow_temperature_c }}' (so the check above can fail)."""
+    ha = Core()
+    config = configs_of(HEAT)["sensor/flow_temperature_c"]
+    ha.discover(
+        "homeassistant/sensor/x/flow/config",
+        {**config, "value_template": "{{ value_json.flow_temperature_c }}"},
+    )
+    ha.receive("wmbus/meter/67452301", {"id": "67452301", "total_m3": 1.0})
+    assert ha.log == [
+        "WARNING Template variable warning: 'dict object' has no attribute 'flow_temperature_c'"
+    ]
+
+
+def test_a_null_value_is_unknown_and_a_null_date_keeps_the_last_one() -> None:
+    ha = home_assistant(HEAT)
+    ha.receive("wmbus/meter/67452301", {**HEAT, "total_m3": None, "target_date": None})
+    assert ha.state(sensor(HEAT, "total_m3")) == "unknown"
+    assert ha.state(sensor(HEAT, "target_date")) == "2026-01-01"
+    assert ha.log == []
+
+
+@pytest.mark.parametrize(
+    ("field", "label", "name"),
+    [
+        ("total_m3", "volume", "Total volume"),
+        ("total_energy_consumption_storage_2_kwh", "energy", "Total energy consumption (storage 2)"),
+        ("target_energy_kwh", "energy", "Energy at billing date"),
+        ("target_2_m3", "volume", "Volume at billing date (billing date 2)"),
+        ("target_subunit1_m3", "volume", "Volume at billing date (subunit 1)"),
+        (
+            "current_power_consumption_mfct_01_kw",
+            "power",
+            "Current power consumption (manufacturer-specific 01)",
+        ),
+        ("voltage_at_phase_2_v", "voltage", "Voltage (phase 2)"),
+        ("total_energy_consumption_tariff_1_kwh", "energy", "Total energy consumption (tariff 1)"),
+        ("last_month_total_m3", "volume", "Last month total volume"),
+        ("temp_radiator_c", "temperature", "Radiator temperature"),
+        ("co2_ppm", "concentration", "CO₂"),
+        ("meter_datetime", "", "Meter time"),
+        ("target_date_2", "", "Billing date 2"),
+        ("meter_date_storage_8", "", "Meter date (storage 8)"),
+        ("rssi_dbfs", "RSSI", "RSSI"),
+    ],
+)
+def test_readable_entity_names(field: str, label: str, name: str) -> None:
+    assert entity_name(field, label) == name
+
+
+def test_entity_ids_are_stable_and_predictable() -> None:
+    ha = home_assistant(WATER)
+    assert sorted(ha.entity_ids()) == sorted(
+        ["binary_sensor.wmbus_76348799_problem"]
+        + [sensor(WATER, f) for f in ("total_m3", "target_m3", "min_flow_temperature_storage_1_c")]
+        + [sensor(WATER, f) for f in ("status", "rssi_dbfs", "snr_db", "timestamp")]
+    )
+    # Home Assistant 2025.10 and later take the entity id from default_entity_id: the same ids.
+    newer = home_assistant(WATER, object_id_key="default_entity_id")
+    assert sorted(newer.entity_ids()) == sorted(ha.entity_ids())
+    renamed = home_assistant({**WATER, "name": "Wasser Küche"})
+    assert sorted(renamed.entity_ids()) == sorted(ha.entity_ids())
+    assert ha.dropped_keys == {"default_entity_id"}  # unknown to 2024.3, which drops it
 
 
 def test_prefixes_and_errors() -> None:
     configs = discovery_messages(WATER, "home/wmbus", discovery_prefix="ha")
-    assert all(t.startswith("ha/sensor/wmbus_76348799/") for t, _ in configs)
+    assert all(
+        t.startswith(("ha/sensor/wmbus_76348799/", "ha/binary_sensor/wmbus_76348799/")) for t, _ in configs
+    )
     assert all(c["state_topic"] == "home/wmbus/meter/76348799" for _, c in configs)
     assert discovery_messages({"id": "1", "error": "no key", "total_m3": 1.0}, "wmbus") == []
     assert discovery_messages({"total_m3": 1.0}, "wmbus") == []
 
 
-def test_units_table_is_consistent() -> None:
+def test_units_table_suits_home_assistant() -> None:
+    """Every unit's device class takes that unit and that state class in Home Assistant."""
+    from ha_sim import DEVICE_CLASS_STATE_CLASSES, DEVICE_CLASS_UNITS
+
     for suffix, info in UNITS.items():
         assert suffix == suffix.lower() and info.kind in ("total", "measurement") and info.label
+        state_class = "total_increasing" if info.kind == "total" else "measurement"
+        for device_class in info.device_classes:
+            if (info.unit, device_class) == ("L", "gas"):
+                continue  # shown in m³ (test_a_gas_meter_in_litres_is_shown_in_cubic_metres)
+            assert info.unit in DEVICE_CLASS_UNITS[device_class], (suffix, device_class)
+            assert state_class in DEVICE_CLASS_STATE_CLASSES.get(device_class, {"measurement"}), suffix
+
+
+def test_every_corpus_telegram_as_home_assistant_shows_it() -> None:
+    """The project's corpus fixtures (every driver and security mode): valid configs, no warnings, a state
+    for every enabled entity, history disabled, the driver's meter name as the model."""
+    from corpus import FIXTURES, decode_case, load_cases
+
+    from sdr_wmbus.drivers import registry
+    from sdr_wmbus.outputs.homeassistant import history
+
+    meters = 0
+    for case in load_cases(FIXTURES):
+        obj = decode_case(case)
+        if "error" in obj:
+            continue
+        meters += 1
+        ha = home_assistant(obj)
+        assert ha.log == [], (case["case"], ha.log)
+        for entity in ha.entities.values():
+            field = entity.unique_id.split("_", 2)[2]
+            assert entity.entity_id == f"{entity.component}.wmbus_{obj['id']}_{field}".lower()
+            if entity.enabled:
+                assert entity.state != "unknown" or obj.get(field, 0) is None, (case["case"], field)
+            if history(field) == "past":
+                assert not entity.enabled and "state_class" not in entity.config, (case["case"], field)
+        device = ha.devices[f"wmbus_{obj['id']}"]
+        driver = registry().get(obj["meter"]) if obj["meter"] != "generic" else None
+        assert device["model"] == (driver.title if driver is not None else device["model"])
+        assert device["manufacturer"] == obj.get("manufacturer_name", obj["manufacturer"])
+    assert meters >= 60
+
+
+# --- drivers ---------------------------------------------------------------------------------------------
+
+
+def install_driver(monkeypatch, text: str) -> None:
+    import sdr_wmbus.drivers as drivers
+    from sdr_wmbus.drivers.spec import parse_driver
+
+    spec = parse_driver(text, "test.toml")
+    monkeypatch.setattr(drivers, "_REGISTRY", drivers.DriverRegistry([spec]))
+
+
+def test_the_driver_gives_name_classes_and_diagnostics(monkeypatch) -> None:
+    install_driver(
+        monkeypatch,
+        """
+name = "mymeter"
+title = "My Meter 3000"
+meter_type = "heat"
+detect = [{ manufacturer = "ZZZ" }]
+status = { fields = ["alarm_bits"] }
+[[field]]
+name = "total_heat"
+unit = "kwh"
+match = { vif = "energy" }
+title = "Heat delivered"
+[[field]]
+name = "battery_time"
+unit = "d"
+match = { vif = "remaining_battery_lifetime" }
+diagnostic = true
+state_class = "measurement"
+[[field]]
+name = "alarm_bits"
+match = { vif = "error_flags" }
+lookup = { bits = 0xFF, words = { 0x01 = "LEAK" } }
+[[field]]
+name = "valve"
+match = { dif_vif = "01FD1B" }
+lookup = { index = 0x01, words = { 0x00 = "CLOSED", 0x01 = "OPEN" } }
+[[field]]
+name = "firmware"
+match = { vif = "software_version" }
+format = "readable"
+""",
+    )
+    obj = {
+        "id": "12345678",
+        "meter": "mymeter",
+        "media": "heat",
+        "manufacturer": "ZZZ",
+        "total_heat_kwh": 12.5,
+        "battery_time_d": 900,
+        "alarm_bits": "LEAK",
+        "valve": "OPEN",
+        "firmware": "1.2.3",
+        "status": "LEAK",
+    }
+    ha = home_assistant(obj)
+    assert ha.log == []
+    assert ha.entity(sensor(obj, "total_heat_kwh")).config["name"] == "Heat delivered"
+    battery = ha.entity(sensor(obj, "battery_time_d")).config
+    assert (battery["entity_category"], battery["state_class"]) == ("diagnostic", "measurement")
+    alarm = ha.entity(sensor(obj, "alarm_bits"))  # feeds the status: diagnostic, off by default
+    assert alarm.config["entity_category"] == "diagnostic" and not alarm.enabled
+    valve = ha.entity(sensor(obj, "valve"))  # a driver's words of its own: diagnostic, shown
+    assert valve.enabled and valve.state == "OPEN" and valve.config["entity_category"] == "diagnostic"
+    assert ha.state("binary_sensor.wmbus_12345678_problem") == "on"
+    device = ha.devices["wmbus_12345678"]
+    assert (device["model"], device["sw_version"], device["name"]) == (
+        "My Meter 3000",
+        "1.2.3",
+        "Heat meter 12345678",
+    )
+    assert "firmware" not in str(ha.entity_ids())
+
+
+def test_a_door_whose_status_word_is_printed_elsewhere(monkeypatch) -> None:
+    install_driver(
+        monkeypatch,
+        """
+name = "door"
+title = "A door sensor"
+meter_type = "door_window"
+detect = [{ manufacturer = "ZZZ" }]
+status = { name = "error_flags", fields = ["error_bits"] }
+[[field]]
+name = "status"
+match = { vif = "digital_input" }
+lookup = { index = 0xFFFF, words = { 0x11 = "CLOSED", 0x55 = "OPEN" } }
+[[field]]
+name = "error_bits"
+match = { vif = "error_flags", modifiers = "any" }
+lookup = { bits = 0xFFFF, unknown = "ERROR_FLAGS_{value:X}" }
+hidden = true
+""",
+    )
+    obj = {"id": "00010205", "meter": "door", "media": "reserved", "status": "OPEN", "error_flags": "OK"}
+    ha = home_assistant(obj)
+    door = ha.entity(sensor(obj, "status"))
+    assert door.state == "OPEN" and door.enabled and "entity_category" not in door.config
+    assert ha.state("binary_sensor.wmbus_00010205_problem") == "off"  # from error_flags, not OPEN
+    assert ha.state(sensor(obj, "error_flags")) == "OK"
+    assert ha.devices["wmbus_00010205"]["name"] == "Door/window sensor 00010205"
+
+
+# --- the tracker --------------------------------------------------------------------------------------------
 
 
 def test_tracker_announces_new_meters_and_new_fields_once() -> None:
@@ -229,40 +595,26 @@ def test_tracker_announces_new_meters_and_new_fields_once() -> None:
     assert tracker.new_messages({"id": "1", "error": "x"}) == []
 
 
-def test_the_driver_gives_name_classes_and_diagnostics(monkeypatch) -> None:
-    import sdr_wmbus.drivers as drivers
-    from sdr_wmbus.drivers.spec import parse_driver
+def test_tracker_announces_a_field_once_it_has_a_value() -> None:
+    tracker = DiscoveryTracker()
+    tracker.new_messages({**WATER, "flow_temperature_c": None, "target_date": ""})
+    later = tracker.new_messages({**WATER, "flow_temperature_c": 9.5, "target_date": "2026-01-01"})
+    assert sorted(c["unique_id"] for _, c in later) == [
+        "wmbus_76348799_flow_temperature_c",
+        "wmbus_76348799_target_date",
+    ]
 
-    spec = parse_driver(
-        """
-name = "mymeter"
-title = "My Meter 3000"
-meter_type = "heat"
-detect = [{ manufacturer = "ZZZ" }]
-[[field]]
-name = "total_heat"
-unit = "kwh"
-match = { vif = "energy" }
-title = "Heat delivered"
-[[field]]
-name = "battery_time"
-unit = "d"
-match = { vif = "remaining_battery_lifetime" }
-diagnostic = true
-state_class = "measurement"
-""",
-        "mymeter.toml",
-    )
-    monkeypatch.setattr(drivers, "_REGISTRY", drivers.DriverRegistry([spec]))
-    obj = {
-        "id": "12345678",
-        "meter": "mymeter",
-        "media": "heat",
-        "total_heat_kwh": 12.5,
-        "battery_time_d": 900,
-    }
-    configs = by_field(obj)
-    assert configs["total_heat_kwh"]["name"] == "Heat delivered"
-    assert configs["total_heat_kwh"]["device"]["model"] == "My Meter 3000"
-    assert configs["battery_time_d"]["entity_category"] == "diagnostic"
-    assert configs["battery_time_d"]["state_class"] == "measurement"
+
+def test_tracker_sends_every_config_again_when_the_device_changes() -> None:
+    tracker = DiscoveryTracker()
+    tracker.new_messages(ELECTRICITY | {"firmware_version": None})
+    again = tracker.new_messages(ELECTRICITY)  # a frame that brings the firmware version
+    assert len(again) == len(discovery_messages(ELECTRICITY, "wmbus"))
+    assert all(c["device"]["sw_version"] == "B1.28.0" for _, c in again)
+    assert tracker.new_messages({k: v for k, v in ELECTRICITY.items() if k != "firmware_version"}) == []
+
+
+def test_tracker_announces_only_the_wanted_meters() -> None:
+    tracker = DiscoveryTracker(wanted=lambda meter_id: meter_id == "99657098")
+    assert tracker.new_messages(WATER) == [] and not tracker.announces("76348799")
+    assert tracker.new_messages(GAS) and tracker.announces("99657098")

@@ -104,7 +104,7 @@ def test_replay_publishes_readings_raw_frames_status_and_discovery(broker):
     total = next(p for t, p, _ in configs if t == "homeassistant/sensor/wmbus_76348799/total_m3/config")
     assert total["device_class"] == "water" and total["state_class"] == "total_increasing"
     assert total["unit_of_measurement"] == "m³" and total["state_topic"] == "wmbus/meter/76348799"
-    assert total["value_template"] == "{{ value_json.total_m3 }}"
+    assert "value_json['total_m3']" in total["value_template"]
     assert total["device"]["identifiers"] == ["wmbus_76348799"]
     status = late.wait_for("wmbus/receiver/rx1/status", 1)
     assert status[-1][1]["state"] == "offline"  # a finished replay says so

@@ -23,6 +23,7 @@ import pytest
 from mosquitto import Mosquitto, broker_or_skip, free_port
 
 from sdr_wmbus.errors import ConfigError
+from sdr_wmbus.outputs.homeassistant import discovery_messages
 from sdr_wmbus.outputs.jsonl import to_json
 from sdr_wmbus.outputs.mqtt import MqttOutput, MqttSettings, parse_mqtt_url
 
@@ -269,10 +270,11 @@ def test_discovery_configs_retained_valid_and_sent_before_the_reading(
     unique_ids = [c["unique_id"] for c in configs.values()]
     assert len(unique_ids) == len(set(unique_ids))
     for topic, config in configs.items():
-        field = re.fullmatch(r"homeassistant/sensor/wmbus_76348799/(\w+)/config", topic).group(1)
+        component, key = re.fullmatch(r"homeassistant/(\w+)/wmbus_76348799/(\w+)/config", topic).groups()
         assert {"name", "unique_id", "state_topic", "value_template", "device"} <= config.keys()
         assert config["state_topic"] == "wmbus/meter/76348799"
-        assert config["value_template"] == "{{ value_json." + field + " }}"
+        field = key if component == "sensor" else "status"  # the problem binary sensor reads the status
+        assert f"value_json[{field!r}]" in config["value_template"]
         assert field in WATER
         assert config["device"]["identifiers"] == ["wmbus_76348799"]
     total = configs["homeassistant/sensor/wmbus_76348799/total_m3/config"]
@@ -353,7 +355,7 @@ def test_unconfirmed_messages_are_resent_after_a_broker_crash(broker: Mosquitto,
 def test_dropped_discovery_is_announced_again(clients: list) -> None:
     out = MqttOutput(parse_mqtt_url(f"mqtt://127.0.0.1:{free_port()}"), queue_size=2, **FAST)  # type: ignore[arg-type]
     clients.append(out)
-    configs = 5  # total_m3, target_m3, min_flow_temperature_storage_1_c, rssi_dbfs, snr_db
+    configs = len(discovery_messages(WATER, "wmbus"))  # total_m3, target_m3, ..., rssi_dbfs, snr_db
     out.write(WATER)
     assert out.dropped == configs + 1 - 2
     out.write(WATER)  # its configs were lost to the full queue, so they go out again
