@@ -8,11 +8,18 @@ hundred milliseconds after the config as Home Assistant does.
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
 import pytest
 
 pytest.importorskip("jinja2")
 
-from ha_sim import Core  # noqa: E402
+from ha_sim import Core, HomeAssistant  # noqa: E402
+from mosquitto import Mosquitto, broker_or_skip  # noqa: E402
 
 from sdr_wmbus.outputs.homeassistant import (  # noqa: E402
     UNITS,
@@ -20,6 +27,7 @@ from sdr_wmbus.outputs.homeassistant import (  # noqa: E402
     discovery_messages,
     entity_name,
 )
+from sdr_wmbus.outputs.mqtt import MqttOutput, parse_mqtt_url  # noqa: E402
 
 WATER = {
     "id": "76348799",
@@ -618,3 +626,199 @@ def test_tracker_announces_only_the_wanted_meters() -> None:
     tracker = DiscoveryTracker(wanted=lambda meter_id: meter_id == "99657098")
     assert tracker.new_messages(WATER) == [] and not tracker.announces("76348799")
     assert tracker.new_messages(GAS) and tracker.announces("99657098")
+
+
+# --- against a real broker -------------------------------------------------------------------------------
+
+FAST = {"reconnect_delay": (0.05, 0.2), "connect_timeout": 2.0}
+
+
+@pytest.fixture
+def broker() -> Iterator[Mosquitto]:
+    with broker_or_skip() as running:
+        yield running
+
+
+@pytest.fixture
+def closing() -> Iterator[list]:
+    made: list = []
+    yield made
+    for item in reversed(made):
+        item.close()
+
+
+def start_ha(broker: Mosquitto, closing: list, **options: object) -> HomeAssistant:
+    ha = HomeAssistant(broker.host, broker.port, **options)  # type: ignore[arg-type]
+    closing.append(ha)
+    return ha
+
+
+def output(broker: Mosquitto, closing: list, **options: object) -> MqttOutput:
+    out = MqttOutput(parse_mqtt_url(broker.url()), receiver="rx1", **{**FAST, **options})  # type: ignore[arg-type]
+    closing.append(out)
+    assert out.wait_connected(5)
+    return out
+
+
+def retained_payloads(broker: Mosquitto, topic: str) -> list[bytes]:
+    """What a subscriber that comes now gets on a topic filter: the retained messages."""
+    import paho.mqtt.client as mqtt
+
+    got: list[bytes] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda c, *a: c.subscribe(topic)
+    client.on_message = lambda c, u, m: got.append(m.payload) if m.retain else None
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    time.sleep(0.5)
+    client.disconnect()
+    client.loop_stop()
+    return got
+
+
+def enabled_states(ha: Core, meter_id: str) -> dict[str, str]:
+    return {e.entity_id: e.state for e in ha.entities.values() if e.enabled and meter_id in e.unique_id}
+
+
+def test_home_assistant_shows_the_first_reading(broker: Mosquitto, closing: list) -> None:
+    ha = start_ha(broker, closing, subscribe_delay=0.3)
+    out = output(broker, closing)
+    out.write(DISTRICT_HEATING)
+    ha.settled()
+    states = enabled_states(ha, "43054304")
+    assert len(states) == 11 and "unknown" not in states.values(), states
+    assert states[sensor(DISTRICT_HEATING, "total_energy_consumption_kwh")] == "9341"
+    assert ha.log == []
+    assert [json.loads(p)["id"] for p in retained_payloads(broker, "wmbus/meter/#")] == ["43054304"]
+
+
+def test_without_retained_readings_the_first_one_waits_for_discovery(
+    broker: Mosquitto, closing: list
+) -> None:
+    ha = start_ha(broker, closing, subscribe_delay=0.3)
+    out = output(broker, closing, retain=False, discovery_delay=0.6)
+    started = time.monotonic()
+    out.write(WATER)
+    assert ha.wait(lambda: ha.state(sensor(WATER, "total_m3")) == "6.408")
+    assert time.monotonic() - started >= 0.6
+    ha.settled()
+    assert "unknown" not in enabled_states(ha, "76348799").values() and ha.log == []
+    assert retained_payloads(broker, "wmbus/meter/#") == []
+    out.write({**WATER, "total_m3": 6.5})  # known meter: at once
+    assert ha.wait(lambda: ha.state(sensor(WATER, "total_m3")) == "6.5", timeout=0.5)
+
+
+def test_a_reading_sent_right_after_its_config_is_lost_to_home_assistant(
+    broker: Mosquitto, closing: list
+) -> None:
+    """The issue's bug, as the stand-in sees it: neither retained nor held back, the reading is missed."""
+    ha = start_ha(broker, closing, subscribe_delay=0.3)
+    out = output(broker, closing, retain=False, discovery_delay=0)
+    out.write(WATER)
+    ha.settled()
+    assert set(enabled_states(ha, "76348799").values()) == {"unknown"}
+
+
+def test_after_a_restart_home_assistant_shows_the_last_readings(broker: Mosquitto, closing: list) -> None:
+    ha = start_ha(broker, closing)
+    out = output(broker, closing)
+    for meter in (WATER, DISTRICT_HEATING, GAS):
+        out.write(meter)
+    out.write({**WATER, "total_m3": 6.5, "status": "POWER_LOW"})
+    ha.settled()
+    before = {e.entity_id: e.state for e in ha.entities.values()}
+    assert before[sensor(WATER, "total_m3")] == "6.5"
+    assert before["binary_sensor.wmbus_76348799_problem"] == "on"
+    out.close()  # sdr-wmbus stops; Home Assistant restarts later
+    closing.remove(ha)
+    again = ha.restart()
+    closing.append(again)
+    again.settled()
+    assert {e.entity_id: e.state for e in again.entities.values()} == before
+    assert "unknown" not in [s for e, s in before.items() if again.entity(e).enabled] and again.log == []
+
+
+def test_frames_that_alternate_keep_every_value_without_warnings(broker: Mosquitto, closing: list) -> None:
+    ha = start_ha(broker, closing)
+    out = output(broker, closing)
+    out.write(HEAT)
+    ha.settled()
+    short = {"id": HEAT["id"], "meter": "generic", "media": "heat", "total_m3": 57.0, "status": "OK"}
+    out.write(short)
+    assert ha.wait(lambda: ha.state(sensor(HEAT, "total_m3")) == "57.0")
+    ha.settled()
+    assert ha.state(sensor(HEAT, "flow_temperature_c")) == "55.2"
+    assert ha.state(sensor(HEAT, "meter_datetime")) == "2026-07-21T20:17:00+00:00"
+    assert ha.log == []
+
+
+def test_a_firmware_version_that_comes_later_reaches_the_device(broker: Mosquitto, closing: list) -> None:
+    ha = start_ha(broker, closing)
+    out = output(broker, closing)
+    out.write({k: v for k, v in ELECTRICITY.items() if k != "firmware_version"})
+    ha.settled()
+    assert "sw_version" not in ha.devices["wmbus_33221100"]
+    out.write(ELECTRICITY)
+    assert ha.wait(lambda: ha.devices["wmbus_33221100"].get("sw_version") == "B1.28.0")
+
+
+def test_only_the_meters_of_the_meters_file_are_announced(broker: Mosquitto, closing: list) -> None:
+    ha = start_ha(broker, closing)
+    out = output(broker, closing, announce=lambda meter_id: meter_id == "76348799")
+    out.write(WATER)
+    out.write(GAS)  # a neighbour's meter: published, not announced, not retained
+    ha.settled()
+    assert {e.device_id for e in ha.entities.values()} == {"wmbus_76348799"}
+    assert [json.loads(p)["id"] for p in retained_payloads(broker, "wmbus/meter/#")] == ["76348799"]
+
+
+def remove_retained(broker: Mosquitto, *filters: str) -> list[str]:
+    """What ``mosquitto_sub --remove-retained -t FILTER -W 1`` does: an empty retained message on every
+    topic under the filters that holds a retained one (which removes it)."""
+    import paho.mqtt.client as mqtt
+
+    topics: list[str] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda c, *a: c.subscribe([(f, 1) for f in filters])
+
+    def on_message(c: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if message.retain and message.payload:
+            topics.append(message.topic)
+            c.publish(message.topic, b"", qos=1, retain=True)
+
+    client.on_message = on_message
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    time.sleep(0.5)
+    client.disconnect()
+    client.loop_stop()
+    return topics
+
+
+@pytest.mark.parametrize("tool", ["paho", "mosquitto_sub"])
+def test_a_retained_empty_config_removes_a_meter(broker: Mosquitto, closing: list, tool: str) -> None:
+    ha = start_ha(broker, closing)
+    out = output(broker, closing)
+    out.write(WATER)
+    out.write(GAS)
+    ha.settled()
+    assert "wmbus_76348799" in ha.devices
+    # As the README says: remove the meter's retained configs (and its last reading) from the broker.
+    filters = ("homeassistant/+/wmbus_76348799/+/config", "wmbus/meter/76348799")
+    if tool == "paho":
+        removed = remove_retained(broker, *filters)
+        assert len(removed) == len(discovery_messages(WATER, "wmbus")) + 1
+    else:
+        mosquitto_sub = shutil.which("mosquitto_sub")
+        if mosquitto_sub is None:
+            pytest.skip("mosquitto_sub is not installed")
+        command = [mosquitto_sub, "-h", broker.host, "-p", str(broker.port), "--remove-retained", "-W", "1"]
+        subprocess.run([*command, "-t", filters[0], "-t", filters[1]], capture_output=True, timeout=10)
+    assert ha.wait(lambda: "wmbus_76348799" not in ha.devices)
+    assert not [e for e in ha.entity_ids() if "76348799" in e]
+    assert ha.log == []
+    closing.remove(ha)
+    again = ha.restart()
+    closing.append(again)
+    again.settled()
+    assert "wmbus_76348799" not in again.devices and "wmbus_99657098" in again.devices

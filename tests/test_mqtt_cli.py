@@ -106,8 +106,71 @@ def test_replay_publishes_readings_raw_frames_status_and_discovery(broker):
     assert total["unit_of_measurement"] == "m³" and total["state_topic"] == "wmbus/meter/76348799"
     assert "value_json['total_m3']" in total["value_template"]
     assert total["device"]["identifiers"] == ["wmbus_76348799"]
+    # only the meters of the meters file are announced (the ABB meter and the keyless one are not)
+    announced = {topic.split("/")[2] for topic, _, _ in configs}
+    assert announced == {f"wmbus_{m}" for m in DECODABLE - {"33221100"}}
     status = late.wait_for("wmbus/receiver/rx1/status", 1)
     assert status[-1][1]["state"] == "offline"  # a finished replay says so
+    late.close()
+
+
+TELEGRAMS = ROOT / "samples" / "telegrams.txt"
+
+
+def decode_sample(broker, *args: str) -> subprocess.CompletedProcess:
+    """`sdr-wmbus decode` of samples/telegrams.txt into the broker."""
+    command = [sys.executable, "-m", "sdr_wmbus", "decode", "--meters", str(METERS), "--mqtt", broker.url()]
+    return subprocess.run(
+        [*command, "--no-json", *args], stdin=TELEGRAMS.open("rb"), capture_output=True, timeout=60
+    )
+
+
+def test_home_assistant_shows_every_reading_of_a_decode_and_after_its_restart(broker):
+    """The issue's check: Home Assistant (subscribing to a state topic ~300 ms after the config) running
+    while `decode` publishes, then restarted."""
+    pytest.importorskip("jinja2")
+    from ha_sim import HomeAssistant
+
+    from sdr_wmbus.outputs.homeassistant import history
+
+    ha = HomeAssistant(broker.host, broker.port, subscribe_delay=0.3)
+    try:
+        proc = decode_sample(broker, "--receiver-name", "rx1")
+        assert proc.returncode == 0, proc.stderr
+        ha.settled()
+        shown = {e.entity_id: e.state for e in ha.entities.values() if e.enabled}
+        assert {e.device_id for e in ha.entities.values()} == {f"wmbus_{m}" for m in DECODABLE - {"33221100"}}
+        assert len(shown) >= 30 and "unknown" not in shown.values(), shown
+        assert ha.log == []
+        assert shown["sensor.wmbus_76348799_total_m3"] == "6.408"
+        assert shown["sensor.wmbus_43054304_total_energy_consumption_kwh"] == "9341"
+        assert shown["binary_sensor.wmbus_76348799_problem"] == "on"  # the Kamstrup says DRY
+        assert ha.friendly_name("sensor.wmbus_43054304_target_date") == "district heating Billing date"
+        assert ha.devices["wmbus_76348799"]["model"] == "Kamstrup Multical 21 / flowIQ"
+        # disabled by default: values from the past, and the Kamstrup's words that make up its status
+        hidden = {e.unique_id.split("_", 2)[2] for e in ha.entities.values() if not e.enabled}
+        assert len(hidden) >= 20 and all(history(f) == "past" or f == "current_status" for f in hidden)
+        ha = ha.restart()
+        ha.settled()
+        assert {e.entity_id: e.state for e in ha.entities.values() if e.enabled} == shown
+    finally:
+        ha.close()
+
+
+def test_discover_all_announces_the_meters_a_meters_file_leaves_out(broker):
+    sub = Collector(broker.port, "homeassistant/#", "wmbus/meter/#")
+    proc = decode_sample(broker, "--discover-all", "--no-mqtt-retain")
+    assert proc.returncode == 0, proc.stderr
+    sub.wait_for("wmbus/meter/", len(DECODABLE))
+    time.sleep(0.3)
+    announced = {topic.split("/")[2] for topic, _, _ in sub.on("homeassistant/")}
+    assert announced == {f"wmbus_{m}" for m in DECODABLE}
+    abb = next(p for t, p, _ in sub.on("homeassistant/sensor/wmbus_33221100/"))
+    assert abb["device"]["sw_version"] == "B1.28.0" and abb["device"]["manufacturer"] == "ABB"
+    sub.close()
+    late = Collector(broker.port, "wmbus/meter/#")  # --no-mqtt-retain: no reading is retained
+    time.sleep(0.3)
+    assert late.on("wmbus/meter/") == []
     late.close()
 
 

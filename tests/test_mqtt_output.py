@@ -277,6 +277,8 @@ def test_discovery_configs_retained_valid_and_sent_before_the_reading(
         assert f"value_json[{field!r}]" in config["value_template"]
         assert field in WATER
         assert config["device"]["identifiers"] == ["wmbus_76348799"]
+    # The reading is retained too, so that Home Assistant has it whenever it subscribes.
+    assert retained(broker, clients, "wmbus/meter/76348799") == [WATER]
     total = configs["homeassistant/sensor/wmbus_76348799/total_m3/config"]
     assert total["state_class"] == "total_increasing"
     assert total["device_class"] == "water"
@@ -289,6 +291,48 @@ def test_discovery_configs_retained_valid_and_sent_before_the_reading(
     live.wait_count("wmbus/meter/76348799", 3)
     new = [t for t in live.topics()[before:] if t.startswith("homeassistant/")]
     assert new == ["homeassistant/sensor/wmbus_76348799/flow_temperature_c/config"]
+
+
+def test_a_reading_that_is_not_retained_waits_until_its_configs_are_taken_up(
+    broker: Mosquitto, clients: list
+) -> None:
+    live = subscribe(broker, clients, "wmbus/meter/#", "homeassistant/#")
+    out = make_output(broker, clients, discovery=True, retain=False, discovery_delay=0.5)
+    configs = len(discovery_messages(WATER, "wmbus"))
+    out.write(WATER)
+    out.write({**WATER, "total_m3": 7.0})  # the same meter while it waits: after the first
+    assert wait_until(lambda: len([t for t in live.topics() if t.startswith("homeassistant/")]) == configs)
+    assert wait_until(lambda: out.pending == 2) and not live.on("wmbus/meter/76348799")  # the readings
+    time.sleep(0.3)
+    assert not live.on("wmbus/meter/76348799")  # confirmed, but Home Assistant needs a moment
+    readings = live.wait_count("wmbus/meter/76348799", 2)
+    assert [r["total_m3"] for r in readings] == [6.408, 7.0]
+    assert wait_until(lambda: out.pending == 0 and out.published == configs + 2)
+    started = time.monotonic()
+    out.write({**WATER, "total_m3": 7.5})  # nothing new to announce: at once
+    live.wait_count("wmbus/meter/76348799", 3, timeout=0.4)
+    assert time.monotonic() - started < 0.4
+    assert retained(broker, clients, "homeassistant/sensor/wmbus_76348799/total_m3/config")
+    late = subscribe(broker, clients, "wmbus/meter/#")
+    time.sleep(0.2)
+    assert late.on("wmbus/meter/76348799") == []  # not retained
+
+
+def test_a_held_reading_waits_through_a_broker_outage(persistent_broker: Mosquitto, clients: list) -> None:
+    sub = subscribe(persistent_broker, clients, "#", client_id="test-sub-held", persistent=True)
+    out = make_output(persistent_broker, clients, discovery=True, retain=False, discovery_delay=0.2)
+    persistent_broker.stop()
+    assert wait_until(lambda: not out.connected)
+    out.write(WATER)
+    configs = len(discovery_messages(WATER, "wmbus"))
+    assert out.pending == configs + 1 and out.published == 0
+    persistent_broker.start()
+    sub.wait_count("wmbus/meter/76348799", 1)
+    topics = sub.topics()
+    assert max(i for i, t in enumerate(topics) if t.startswith("homeassistant/")) < topics.index(
+        "wmbus/meter/76348799"
+    )
+    assert wait_until(lambda: out.pending == 0 and out.published == configs + 1)
 
 
 def test_errors_get_no_discovery(broker: Mosquitto, clients: list) -> None:

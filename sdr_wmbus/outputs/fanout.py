@@ -8,6 +8,7 @@ import argparse
 import logging
 import socket
 import sys
+from collections.abc import Callable
 
 from ..errors import ConfigError
 from .jsonl import JsonLinesOutput
@@ -43,8 +44,27 @@ def add_output_arguments(parser: argparse.ArgumentParser, json_flag: str | None 
     group.add_argument(
         "--mqtt-insecure", action="store_true", help="mqtts:// without checking the broker's certificate"
     )
-    group.add_argument("--mqtt-retain", action="store_true", help="retain readings (meters that send rarely)")
+    group.add_argument(
+        "--mqtt-retain",
+        dest="mqtt_retain",
+        action="store_const",
+        const=True,
+        default=None,
+        help="retain every meter's readings (default: those of the meters announced to Home Assistant)",
+    )
+    group.add_argument(
+        "--no-mqtt-retain",
+        dest="mqtt_retain",
+        action="store_const",
+        const=False,
+        help="retain no readings (a reading then waits until Home Assistant has taken up its discovery)",
+    )
     group.add_argument("--no-discovery", action="store_true", help="no Home Assistant discovery configs")
+    group.add_argument(
+        "--discover-all",
+        action="store_true",
+        help="announce every meter heard to Home Assistant (default with --meters: the meters it lists)",
+    )
     group.add_argument(
         "--discovery-prefix", default="homeassistant", metavar="TOPIC", help="Home Assistant discovery prefix"
     )
@@ -175,6 +195,23 @@ def raw_record(obj: dict, receiver: str) -> dict:
     return record
 
 
+def announced_meters(args: argparse.Namespace) -> Callable[[str], bool] | None:
+    """Which meters get Home Assistant discovery: with a meters file, the meters it lists (ids or
+    patterns) unless --discover-all; without one, every meter heard (None)."""
+    if getattr(args, "discover_all", False) or not getattr(args, "meters", None):
+        return None
+    from ..security.keys import KeyStore
+
+    keys_log = logging.getLogger("sdr_wmbus.security.keys")
+    level = keys_log.level
+    keys_log.setLevel(logging.ERROR)  # the command that loaded it first has warned about the file
+    try:
+        store = KeyStore.from_file(args.meters)
+    finally:
+        keys_log.setLevel(level)
+    return lambda meter_id: store.meter(meter_id) is not None
+
+
 def _open_mqtt(args: argparse.Namespace, receiver: str, batch: bool):
     from .mqtt import MqttOutput, parse_mqtt_url
 
@@ -195,6 +232,7 @@ def _open_mqtt(args: argparse.Namespace, receiver: str, batch: bool):
         discovery=not args.no_discovery,
         discovery_prefix=args.discovery_prefix,
         retain=args.mqtt_retain,
+        announce=announced_meters(args),
         ca_certs=args.mqtt_ca,
         certfile=args.mqtt_cert,
         keyfile=args.mqtt_key,

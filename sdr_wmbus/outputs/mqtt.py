@@ -2,13 +2,15 @@
 
 Topics (``prefix`` defaults to ``wmbus``):
 
-* ``<prefix>/meter/<id>``: one decoded telegram as JSON (QoS 1)
+* ``<prefix>/meter/<id>``: one decoded telegram as JSON (QoS 1); retained for the meters announced to
+  Home Assistant (so that it shows the last reading after a restart), unless ``retain`` says otherwise
 * ``<prefix>/error/<id>``: a telegram that could not be decoded (``unknown`` when the id is not known)
 * ``<prefix>/raw/<receiver>``: raw frames with radio metadata, as given by the caller
 * ``<prefix>/receiver/<receiver>/status``: retained ``{"state": "online", ...}``; ``{"state": "offline"}`` on
   close and, as the last will, when the process dies or the link drops
-* ``homeassistant/sensor/wmbus_<id>/<field>/config``: retained discovery configs, sent before a meter's
-  first reading
+* ``homeassistant/<component>/wmbus_<id>/<field>/config``: retained discovery configs, sent before a
+  meter's first reading. A reading that is not retained waits until the broker has confirmed its meter's
+  new configs and ``discovery_delay`` more seconds, so that Home Assistant has subscribed to it.
 
 Nothing is lost silently: messages wait in a bounded queue of our own and are handed to paho only while
 connected, at most ``max_inflight`` at a time. A message handed over stays paho's until the broker confirms
@@ -25,6 +27,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -119,6 +122,15 @@ class _Message:
     discovery_for: str | None = None  # meter id of a discovery config (re-announce it if dropped)
 
 
+@dataclass
+class _Hold:
+    """A meter's readings waiting for its new discovery configs to be taken up by Home Assistant."""
+
+    configs: int  # the meter's configs not yet confirmed by the broker
+    messages: list[_Message] = field(default_factory=list)
+    release_at: float | None = None  # monotonic time the readings go out (once every config is confirmed)
+
+
 class MqttOutput:
     """Publishes decoded telegrams to an MQTT broker, riding out broker outages without blocking the caller.
 
@@ -139,7 +151,9 @@ class MqttOutput:
         connect_timeout: float = 5.0,
         *,
         discovery_prefix: str = "homeassistant",
-        retain: bool = False,
+        retain: bool | None = None,
+        announce: Callable[[str], bool] | None = None,
+        discovery_delay: float = 2.0,
         ca_certs: str | None = None,
         certfile: str | None = None,
         keyfile: str | None = None,
@@ -160,7 +174,8 @@ class MqttOutput:
         self.receiver = topic_level(receiver if receiver is not None else socket.gethostname())
         self.queue_size = queue_size
         self.discovery = discovery
-        self.retain = retain
+        self.retain = retain  # None: readings of the meters announced to Home Assistant are retained
+        self.discovery_delay = discovery_delay
         self.max_inflight = max_inflight
         self.status_topic = f"{prefix}/receiver/{self.receiver}/status"
         self.published = 0  # messages confirmed by the broker (readings, raw, errors, discovery)
@@ -171,7 +186,8 @@ class MqttOutput:
         self._inflight: dict[int, _Message] = {}  # mid -> message handed to paho, not yet confirmed
         self._early_acks: set[int] = set()  # confirmations that came before publish() returned
         self._handing: list[_Message] = []  # between the queue and paho
-        self._tracker = DiscoveryTracker(prefix, discovery_prefix)
+        self._tracker = DiscoveryTracker(prefix, discovery_prefix, announce)
+        self._held: dict[str, _Hold] = {}  # meter id -> readings waiting for its discovery to be taken up
         self._status: dict = {"state": "online"}
         self._status_due = False
         self._connected = False
@@ -273,6 +289,12 @@ class MqttOutput:
         with self._cond:
             return self._cond.wait_for(lambda: self._connected, timeout)
 
+    def retains(self, meter_id: object) -> bool:
+        """Whether this meter's readings are published retained."""
+        if self.retain is not None:
+            return self.retain
+        return self.discovery and self._tracker.announces(meter_id)
+
     def write(self, obj: dict) -> None:
         """Queue one decoded telegram (after its discovery configs on a meter's first telegram)."""
         payload = to_json(obj).encode()
@@ -282,13 +304,26 @@ class MqttOutput:
             return
         with self._cond:
             self._check_open()
-            messages = []
+            configs = []
             if self.discovery and obj.get("id"):
                 for topic, config in self._tracker.new_messages(obj):
                     body = to_json(config).encode()
-                    messages.append(_Message(topic, body, retain=True, discovery_for=str(obj["id"])))
-            messages.append(_Message(f"{self.prefix}/meter/{meter}", payload, retain=self.retain))
-            self._enqueue_locked(messages)
+                    configs.append(_Message(topic, body, retain=True, discovery_for=str(obj["id"])))
+            retain = self.retains(obj.get("id") or "")
+            reading = _Message(f"{self.prefix}/meter/{meter}", payload, retain=retain)
+            hold = self._held.get(str(obj.get("id")))
+            if hold is None and configs and not retain and self.discovery_delay > 0:
+                # Home Assistant subscribes to a new entity's state topic a few hundred ms after its
+                # config: a reading sent right away would be lost to it.
+                hold = self._held[str(obj["id"])] = _Hold(0)
+            if hold is None:
+                self._enqueue_locked([*configs, reading])
+                return
+            hold.configs += len(configs)
+            if configs:
+                hold.release_at = None
+            self._enqueue_locked(configs)
+            self._hold_locked(hold, reading)
 
     def write_raw(self, payload: dict) -> None:
         """Queue one raw frame record (hex and radio metadata, built by the caller)."""
@@ -344,7 +379,41 @@ class MqttOutput:
 
     def _pending_locked(self) -> int:
         handing = sum(m.counted for m in self._handing)
-        return len(self._queue) + sum(m.counted for m in self._inflight.values()) + handing
+        held = sum(len(hold.messages) for hold in self._held.values())
+        return len(self._queue) + sum(m.counted for m in self._inflight.values()) + handing + held
+
+    def _hold_locked(self, hold: _Hold, message: _Message) -> None:
+        """Keep a reading back (bounded, like the queue: the oldest held reading goes first)."""
+        if sum(len(h.messages) for h in self._held.values()) >= self.queue_size:
+            oldest = max(self._held.values(), key=lambda h: len(h.messages))
+            oldest.messages.pop(0)
+            self.dropped += 1
+        hold.messages.append(message)
+
+    def _config_done_locked(self, message: _Message) -> None:
+        """A discovery config was confirmed (or given up): its meter's readings go out once all were,
+        ``discovery_delay`` seconds later."""
+        hold = self._held.get(message.discovery_for or "")
+        if hold is None:
+            return
+        hold.configs -= 1
+        if hold.configs <= 0 and hold.release_at is None:
+            hold.release_at = time.monotonic() + self.discovery_delay
+            self._cond.notify_all()
+
+    def _release_held_locked(self) -> float | None:
+        """Queue the held readings that are due; seconds until the next one is (None: none waits)."""
+        now = time.monotonic()
+        wait = None
+        for meter_id, hold in list(self._held.items()):
+            if hold.release_at is None:
+                continue
+            if hold.release_at <= now:
+                del self._held[meter_id]
+                self._enqueue_locked(hold.messages)
+            else:
+                wait = min(wait, hold.release_at - now) if wait is not None else hold.release_at - now
+        return wait
 
     def _status_pending_locked(self) -> bool:
         if self._status_due or any(not m.counted for m in self._handing):
@@ -368,6 +437,7 @@ class MqttOutput:
         self.dropped += 1
         if old.discovery_for is not None:
             self._tracker.forget(old.discovery_for)
+            self._config_done_locked(old)
         now = time.monotonic()
         if now - self._last_drop_warning >= DROP_WARNING_INTERVAL_S:
             self._last_drop_warning = now
@@ -383,7 +453,11 @@ class MqttOutput:
         on_publish with its own lock held, so holding ours around publish() could deadlock)."""
         while True:
             with self._cond:
-                self._cond.wait_for(self._can_send_locked)
+                while True:
+                    wait = self._release_held_locked()  # seconds until the next held reading is due
+                    if self._can_send_locked():
+                        break
+                    self._cond.wait(wait)
                 if self._stop_sender:
                     return
                 batch = []
@@ -411,6 +485,7 @@ class MqttOutput:
                     # MQTT_ERR_NO_CONN still leaves the message with paho, which sends it on reconnect.
                     if info is None:
                         self.dropped += message.counted
+                        self._config_done_locked(message)
                     elif info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                         log.error(
                             "MQTT: paho refused a message for %s (%s)",
@@ -418,9 +493,11 @@ class MqttOutput:
                             mqtt.error_string(info.rc),
                         )
                         self.dropped += message.counted
+                        self._config_done_locked(message)
                     elif info.mid in self._early_acks:
                         self._early_acks.discard(info.mid)
                         self.published += message.counted
+                        self._config_done_locked(message)
                     else:
                         self._inflight[info.mid] = message
                 self._cond.notify_all()
@@ -480,4 +557,5 @@ class MqttOutput:
                 self._early_acks.add(mid)
             else:
                 self.published += message.counted
+                self._config_done_locked(message)
             self._cond.notify_all()
