@@ -388,7 +388,7 @@ def test_a_null_value_is_unknown_and_a_null_date_keeps_the_last_one() -> None:
         ("total_m3", "volume", "Total volume"),
         ("total_energy_consumption_storage_2_kwh", "energy", "Total energy consumption (storage 2)"),
         ("target_energy_kwh", "energy", "Energy at billing date"),
-        ("target_2_m3", "volume", "Volume at billing date (billing date 2)"),
+        ("target_2_m3", "volume", "Volume at billing date 2"),
         ("target_subunit1_m3", "volume", "Volume at billing date (subunit 1)"),
         (
             "current_power_consumption_mfct_01_kw",
@@ -439,6 +439,12 @@ def test_units_table_suits_home_assistant() -> None:
     """Every unit's device class takes that unit and that state class in Home Assistant."""
     from ha_sim import DEVICE_CLASS_STATE_CLASSES, DEVICE_CLASS_UNITS
 
+    from sdr_wmbus.drivers.units import DISPLAY_UNITS
+    from sdr_wmbus.outputs.homeassistant import unit_info
+
+    for suffix, unit in DISPLAY_UNITS.items():  # every unit a driver field can have makes a sensor
+        info = unit_info(f"reading_{suffix}")
+        assert info is not None and info.unit == (unit.ha_unit or info.unit), suffix
     for suffix, info in UNITS.items():
         assert suffix == suffix.lower() and info.kind in ("total", "measurement") and info.label
         state_class = "total_increasing" if info.kind == "total" else "measurement"
@@ -455,7 +461,7 @@ def test_every_corpus_telegram_as_home_assistant_shows_it() -> None:
     from corpus import FIXTURES, decode_case, load_cases
 
     from sdr_wmbus.drivers import registry
-    from sdr_wmbus.outputs.homeassistant import history
+    from sdr_wmbus.outputs.homeassistant import field_spec, history
 
     meters = 0
     for case in load_cases(FIXTURES):
@@ -470,10 +476,18 @@ def test_every_corpus_telegram_as_home_assistant_shows_it() -> None:
             assert entity.entity_id == f"{entity.component}.wmbus_{obj['id']}_{field}".lower()
             if entity.enabled:
                 assert entity.state != "unknown" or obj.get(field, 0) is None, (case["case"], field)
-            if history(field) == "past":
+        device = ha.devices[f"wmbus_{obj['id']}"]
+        driver = registry().get(obj["meter"]) if obj["meter"] != "generic" else None
+        for field in obj:
+            entity = ha.entities.get(f"wmbus_{obj['id']}_{field}")
+            if entity is not None and history(field, field_spec(driver, field)) == "past":
                 assert not entity.enabled and "state_class" not in entity.config, (case["case"], field)
         device = ha.devices[f"wmbus_{obj['id']}"]
         driver = registry().get(obj["meter"]) if obj["meter"] != "generic" else None
+        for field in obj:
+            entity = ha.entities.get(f"wmbus_{obj['id']}_{field}")
+            if entity is not None and history(field, field_spec(driver, field)) == "past":
+                assert not entity.enabled and "state_class" not in entity.config, (case["case"], field)
         assert device["model"] == (driver.title if driver is not None else device["model"])
         assert device["manufacturer"] == obj.get("manufacturer_name", obj["manufacturer"])
     assert meters >= 60
@@ -553,6 +567,52 @@ format = "readable"
         "Heat meter 12345678",
     )
     assert "firmware" not in str(ha.entity_ids())
+
+
+def test_the_record_a_driver_field_takes_says_whether_it_is_history(monkeypatch) -> None:
+    install_driver(
+        monkeypatch,
+        """
+name = "hcahistory"
+title = "An HCA with a monthly history"
+meter_type = "hca"
+detect = [{ manufacturer = "ZZZ" }]
+[[field]]
+name = "units"
+unit = "hca"
+match = { vif = "hca" }
+[[field]]
+name = "billed"
+unit = "hca"
+match = { vif = "hca", storage = 1 }
+[[field]]
+name = "base"
+unit = "hca"
+match = { vif = "hca", storage = 8 }
+[[field]]
+name = "month_{storage - 8}"
+unit = "hca"
+match = { vif = "hca", storage = [9, 40] }
+[[field]]
+name = "month_{storage - 8}"
+match = { vif = "date", storage = [9, 40] }
+format = "date"
+[[field]]
+name = "peak"
+unit = "hca"
+match = { vif = "hca", measurement = "error" }
+""",
+    )
+    obj = {"id": "12345678", "meter": "hcahistory", "media": "heat cost allocator", "units_hca": 5}
+    obj |= {"billed_hca": 40, "base_hca": 30, "month_1_hca": 20, "month_1": "2026-01-01", "month_2_hca": 10}
+    obj |= {"peak_hca": 3, "status": "OK"}
+    ha = home_assistant(obj)
+    assert ha.log == []
+    shown = {e.unique_id.split("_", 2)[2]: e for e in ha.entities.values()}
+    assert shown["units_hca"].enabled and shown["units_hca"].config["state_class"] == "total_increasing"
+    assert shown["billed_hca"].enabled and "state_class" not in shown["billed_hca"].config  # storage 1
+    for past in ("base_hca", "month_1_hca", "month_2_hca", "month_1", "peak_hca"):
+        assert not shown[past].enabled and "state_class" not in shown[past].config, past
 
 
 def test_a_door_whose_status_word_is_printed_elsewhere(monkeypatch) -> None:

@@ -24,6 +24,7 @@ state, so no telegram makes Home Assistant log a template warning.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class UnitInfo:
     kind: str  # TOTAL or MEASUREMENT
     label: str  # the quantity's name, added to a field name that does not say it ("total" -> "Total volume")
     precision: int | None = None  # suggested_display_precision
+    diagnostic: bool = False  # a setting of the meter rather than a reading (ratios)
 
 
 # Unit suffix of the field name -> Home Assistant presentation. The one table to extend for new units.
@@ -55,15 +57,19 @@ UNITS: dict[str, UnitInfo] = {
     "wh": UnitInfo("Wh", ("energy",), TOTAL, "energy", 0),
     "gj": UnitInfo("GJ", ("energy",), TOTAL, "energy", 3),
     "mj": UnitInfo("MJ", ("energy",), TOTAL, "energy", 0),
+    "kj": UnitInfo("kJ", (), TOTAL, "energy", 0),  # not an energy unit Home Assistant 2024 takes
     "kvarh": UnitInfo("kvarh", (), TOTAL, "reactive energy", 0),
     "kvah": UnitInfo("kVAh", (), TOTAL, "apparent energy", 0),
     "hca": UnitInfo("HCA", (), TOTAL, "consumption", 0),
     "counter": UnitInfo(None, (), TOTAL, "counter", 0),
     "kg": UnitInfo("kg", (), TOTAL, "mass", 0),  # HA's weight class allows no total
+    "t": UnitInfo("t", (), TOTAL, "mass", 3),
     "w": UnitInfo("W", ("power",), MEASUREMENT, "power", 0),
     "kw": UnitInfo("kW", ("power",), MEASUREMENT, "power", 3),
+    "mw": UnitInfo("MW", (), MEASUREMENT, "power", 3),
     "var": UnitInfo("var", ("reactive_power",), MEASUREMENT, "reactive power", 0),
     "kvar": UnitInfo("kvar", (), MEASUREMENT, "reactive power", 3),
+    "kva": UnitInfo("kVA", (), MEASUREMENT, "apparent power", 3),
     "m3h": UnitInfo("m³/h", ("volume_flow_rate",), MEASUREMENT, "flow", 3),
     "lh": UnitInfo("L/h", (), MEASUREMENT, "flow", 0),
     "kgh": UnitInfo("kg/h", (), MEASUREMENT, "mass flow", 1),
@@ -72,12 +78,16 @@ UNITS: dict[str, UnitInfo] = {
     "k": UnitInfo("K", (), MEASUREMENT, "temperature difference", 1),
     "bar": UnitInfo("bar", ("pressure",), MEASUREMENT, "pressure", 2),
     "pa": UnitInfo("Pa", ("pressure",), MEASUREMENT, "pressure", 0),
+    "kpa": UnitInfo("kPa", ("pressure",), MEASUREMENT, "pressure", 1),
     "v": UnitInfo("V", ("voltage",), MEASUREMENT, "voltage", 1),
     "a": UnitInfo("A", ("current",), MEASUREMENT, "current", 2),
     "hz": UnitInfo("Hz", ("frequency",), MEASUREMENT, "frequency", 1),
     "pct": UnitInfo("%", (), MEASUREMENT, "percentage", 0),
     "rh": UnitInfo("%", ("humidity",), MEASUREMENT, "humidity", 0),
     "ppm": UnitInfo("ppm", (), MEASUREMENT, "concentration", 0),
+    "dbm": UnitInfo("dBm", ("signal_strength",), MEASUREMENT, "signal strength", 0),
+    "deg": UnitInfo("°", (), MEASUREMENT, "angle", 0),
+    "factor": UnitInfo(None, (), MEASUREMENT, "factor", None, diagnostic=True),
     "s": UnitInfo("s", ("duration",), MEASUREMENT, "duration", 0),
     "min": UnitInfo("min", ("duration",), MEASUREMENT, "duration", 0),
     "h": UnitInfo("h", ("duration",), MEASUREMENT, "duration", 0),
@@ -143,7 +153,15 @@ _GENERIC_WORDS = set(
     " date tariff delta backward forward month year day week period".split()
 ) | set(_MONTHS)
 _WORDS = {"temp": "temperature", "avg": "average", "prev": "previous", "datetime": "time", "no": "number"}
-_UPPER = {"hca": "HCA", "rssi": "RSSI", "snr": "SNR", "co2": "CO₂", "3phase": "3-phase"}
+_UPPER = {
+    "hca": "HCA",
+    "rssi": "RSSI",
+    "snr": "SNR",
+    "co2": "CO₂",
+    "3phase": "3-phase",
+    "ct": "CT",
+    "vt": "VT",
+}
 _SPECIAL_NAMES = {
     "meter_datetime": "Meter time",
     "meter_date": "Meter date",
@@ -186,7 +204,21 @@ def unit_info(field: str) -> UnitInfo | None:
         return DIAGNOSTICS[field]
     if field in NOT_READINGS or field.startswith("manufacturer_specific_") or "_" not in field:
         return None
-    return UNITS.get(field.rsplit("_", 1)[1])
+    suffix = field.rsplit("_", 1)[1]
+    return UNITS.get(suffix) or _display_unit(suffix)
+
+
+@functools.cache
+def _display_unit(suffix: str) -> UnitInfo | None:
+    """A unit the drivers know (sdr_wmbus.drivers.units) that this table does not: a plain sensor in
+    its unit, without a device class (whose units Home Assistant checks)."""
+    from ..drivers.units import DISPLAY_UNITS
+
+    unit = DISPLAY_UNITS.get(suffix)
+    if unit is None:
+        return None
+    kind = TOTAL if unit.cumulative else MEASUREMENT
+    return UnitInfo(unit.ha_unit, (), kind, unit.dimension.replace("_", " "))
 
 
 def _is_number(value: object) -> bool:
@@ -198,12 +230,48 @@ def is_reading(field: str, value: object) -> bool:
     return _is_number(value) and unit_info(field) is not None
 
 
-def history(field: str) -> str | None:
-    """'past' for a value from the past, 'billing' for the billing-date value, None for a current one."""
-    if _PAST.search(field):
+def history(field: str, spec=None) -> str | None:
+    """'past' for a value from the past, 'billing' for the billing-date value, None for a current one:
+    from the record a driver's field takes (storage 1: the billing date; further storage numbers or a
+    value at error: the past), and from the name (wmbusmeters' target_, _storage_N, last_month_, ...)."""
+    by_driver = _driver_history(spec) if spec is not None else None
+    if by_driver == "past" or _PAST.search(field):
         return "past"
-    if _BILLING.search(field):
+    if by_driver == "billing" or _BILLING.search(field):
         return "billing"
+    return None
+
+
+def _driver_history(spec) -> str | None:
+    match = spec.match
+    if match is None or match.quantities is None:  # exact record bytes: the name has to tell
+        return None
+    if match.measurement == "error":
+        return "past"
+    low, high = match.storage
+    if low == high == 1 and not spec.templated:
+        return "billing"
+    return "past" if low >= 1 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _template_pattern(name: str, unit: str | None) -> re.Pattern:
+    r"""The output names of a templated driver field: 'consumption_{storage - 8}' -> consumption_\d+."""
+    parts = re.split(r"\{[^}]*\}", name)
+    stem = r"-?\d+".join(re.escape(part) for part in parts)
+    return re.compile(stem + (f"_{re.escape(unit)}" if unit else ""))
+
+
+def field_spec(driver, field: str):  # -> FieldSpec | None
+    """The driver field that printed this output name (templated names too)."""
+    if driver is None:
+        return None
+    spec = driver.field_named(field)
+    if spec is not None:
+        return spec
+    for spec in driver.fields:
+        if spec.templated and _template_pattern(spec.name, spec.unit).fullmatch(field):
+            return spec
     return None
 
 
@@ -321,12 +389,13 @@ def entity_name(field: str, label: str = "") -> str:
         out.append(word)
         i += 1
     billing = bool(out) and out[0] == "target"
+    number = ""
     if billing:
         out = out[1:]
         if out and out[0] in ("date", "datetime"):  # target_date_2 -> Billing date 2
             out, billing = ["billing", "date", *out[1:]], False
         elif out and out[0].isdigit():
-            qualifiers.insert(0, f"billing date {out.pop(0)}")
+            number = out.pop(0)
     if out and out[0] == "temp" and len(out) > 1:  # temp_room -> room temperature
         out = [*out[1:], "temperature"]
     out = [_WORDS.get(w, w) for w in out]
@@ -335,7 +404,7 @@ def entity_name(field: str, label: str = "") -> str:
     if label and (not out or generic) and not label_words & set(out):
         out.append(label)
     if billing:
-        out.append("at billing date")
+        out.append(f"at billing date {number}".strip())
     text = " ".join(_UPPER.get(w, w) for w in out) or label or field
     if qualifiers:
         text += f" ({', '.join(qualifiers)})"
@@ -396,7 +465,7 @@ class Entity:
 
 
 def _numeric(field: str, info: UnitInfo, spec, media: str) -> dict:
-    when = history(field)
+    when = history(field, spec)
     config: dict[str, object] = {"name": spec.title if spec is not None and spec.title else None}
     unit = info.unit
     scale = None
@@ -427,7 +496,7 @@ def _numeric(field: str, info: UnitInfo, spec, media: str) -> dict:
     if precision is not None:
         config["suggested_display_precision"] = precision
     config["value_template"] = number_template(field, scale)
-    diagnostic = field in DIAGNOSTICS or bool(_DIAGNOSTIC_NAMES.search(field))
+    diagnostic = field in DIAGNOSTICS or info.diagnostic or bool(_DIAGNOSTIC_NAMES.search(field))
     if diagnostic or (spec is not None and spec.diagnostic):
         config["entity_category"] = "diagnostic"
     if when == "past" or _OBSCURE.search(field):
@@ -452,7 +521,7 @@ def _time(field: str, value: str, spec) -> dict | None:
         "value_template": template,
         "entity_category": "diagnostic",
     }
-    if history(field) == "past":
+    if history(field, spec) == "past":
         config["enabled_by_default"] = False
     return config
 
@@ -462,7 +531,7 @@ def _text(field: str, spec, status: str | None, status_fields: tuple[str, ...]) 
         "name": spec.title if spec is not None and spec.title else None,
         "value_template": text_template(field),
     }
-    if field in status_fields or history(field) == "past":
+    if field in status_fields or history(field, spec) == "past":
         # Words that only feed the status word (which has its own sensor), or words from the past.
         config["entity_category"] = "diagnostic"
         config["enabled_by_default"] = False
@@ -494,7 +563,7 @@ def entities(obj: dict) -> list[Entity]:
     for field, value in obj.items():
         if not _FIELD_NAME.match(field) or field in NOT_READINGS:
             continue
-        spec = driver.field_named(field) if driver is not None else None
+        spec = field_spec(driver, field)
         if (spec is not None and spec.hidden) or _is_firmware(field, spec):
             continue
         config: dict | None = None
