@@ -297,21 +297,21 @@ def test_a_reading_that_is_not_retained_waits_until_its_configs_are_taken_up(
     broker: Mosquitto, clients: list
 ) -> None:
     live = subscribe(broker, clients, "wmbus/meter/#", "homeassistant/#")
-    out = make_output(broker, clients, discovery=True, retain=False, discovery_delay=0.5)
+    out = make_output(broker, clients, discovery=True, retain=False, discovery_delay=1.0)
     configs = len(discovery_messages(WATER, "wmbus"))
     out.write(WATER)
     out.write({**WATER, "total_m3": 7.0})  # the same meter while it waits: after the first
     assert wait_until(lambda: len([t for t in live.topics() if t.startswith("homeassistant/")]) == configs)
     assert wait_until(lambda: out.pending == 2) and not live.on("wmbus/meter/76348799")  # the readings
-    time.sleep(0.3)
+    time.sleep(0.5)
     assert not live.on("wmbus/meter/76348799")  # confirmed, but Home Assistant needs a moment
     readings = live.wait_count("wmbus/meter/76348799", 2)
     assert [r["total_m3"] for r in readings] == [6.408, 7.0]
     assert wait_until(lambda: out.pending == 0 and out.published == configs + 2)
     started = time.monotonic()
     out.write({**WATER, "total_m3": 7.5})  # nothing new to announce: at once
-    live.wait_count("wmbus/meter/76348799", 3, timeout=0.4)
-    assert time.monotonic() - started < 0.4
+    live.wait_count("wmbus/meter/76348799", 3, timeout=0.8)
+    assert time.monotonic() - started < 0.8
     assert retained(broker, clients, "homeassistant/sensor/wmbus_76348799/total_m3/config")
     late = subscribe(broker, clients, "wmbus/meter/#")
     time.sleep(0.2)
