@@ -3,13 +3,14 @@
 Every entity reads the meter's state topic (``<prefix>/meter/<id>``, the telegram as JSON). What an
 entity shows follows from the field's name and value, the meter's ``media`` and, when a driver named the
 fields, the driver's metadata (meter name and type, field titles, classes, ``diagnostic``, lookup words,
-date formats), so that new drivers need no code here:
+the storage number of the record a field takes), so that new drivers need no code here:
 
 * numeric fields ending in a wmbusmeters unit suffix (``total_m3``, ``flow_temperature_c``): sensors
-  whose unit, device class, state class and display precision follow from :data:`UNITS`. Values from the
-  past (storage N, previous periods, at error) are disabled by default; the billing-date value
-  (``target_m3``) stays enabled; neither gets a state class, so statistics never mix them with the
-  current value. Operating-time counters are ``total_increasing``; a gas meter's volume is in m³.
+  whose unit, device class, state class and display precision follow from :data:`UNITS` (units only the
+  drivers' table knows get a plain sensor). Values from the past (storage N, previous periods, at
+  error) are disabled by default; the billing-date value (``target_m3``, storage 1) stays enabled;
+  neither gets a state class, so statistics never mix them with the current value. Operating-time
+  counters are ``total_increasing``; a gas meter's volume is in m³.
 * the status word (``status``, or the field a driver prints it as): a diagnostic text sensor and a
   ``problem`` binary sensor that is on for anything but ``OK``.
 * dates and date-times: diagnostic ``date`` / ``timestamp`` sensors (the meter's clock is taken to be
@@ -223,11 +224,6 @@ def _display_unit(suffix: str) -> UnitInfo | None:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def is_reading(field: str, value: object) -> bool:
-    """True for the numeric fields that get a sensor."""
-    return _is_number(value) and unit_info(field) is not None
 
 
 def history(field: str, spec=None) -> str | None:
