@@ -168,8 +168,10 @@ def check_output(out: object) -> None:
     json.loads(text, parse_constant=strict)
 
 
-def stack_worker(args: tuple[int, int, float]) -> dict:
-    seed, count, seconds = args
+def stack_worker(args: tuple) -> dict:
+    """(seed, inputs, seconds[, slow_s]) -> stats and failures."""
+    seed, count, seconds = args[:3]
+    slow_s = args[3] if len(args) > 3 else SLOW_S
     rng = random.Random(seed)
     seeds = load_seeds()
     drivers = sorted(registry().drivers)
@@ -238,7 +240,7 @@ def stack_worker(args: tuple[int, int, float]) -> dict:
             out = decoder.decode(data, already_decrypted=already, link_crc=link_crc)
             elapsed = time.thread_time() - started
             check_output(out)
-            if elapsed > SLOW_S:
+            if elapsed > slow_s:
                 raise Failure(f"slow input: {elapsed * 1000:.0f} ms")
             stats["slowest_ms"] = max(stats["slowest_ms"], elapsed * 1000)
             if must_fail and "error" not in out:
@@ -271,13 +273,15 @@ def stack_worker(args: tuple[int, int, float]) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ PHY
-def phy_worker(args: tuple[int, int, float]) -> dict:
+def phy_worker(args: tuple) -> dict:
+    """(seed, inputs, seconds[, slow_s]) -> stats and failures."""
     import numpy as np
 
     from sdr_wmbus.phy.combined import CombinedReceiver
     from sdr_wmbus.phy.encode import c1_chips, s1_chips, t1_chips
 
-    seed, count, seconds = args
+    seed, count, seconds = args[:3]
+    slow_s = args[3] if len(args) > 3 else SLOW_S
     rng = random.Random(seed)
     nprng = np.random.default_rng(seed)
     rate, center = 1.6e6, 868.625e6
@@ -356,7 +360,7 @@ def phy_worker(args: tuple[int, int, float]) -> dict:
         try:
             out_frames = receiver.process(block)
             elapsed = time.thread_time() - started
-            allowed = SLOW_S + len(block) / rate  # a burst may take its own air time plus 50 ms
+            allowed = slow_s + len(block) / rate  # a burst may take its own air time plus 50 ms
             if elapsed > allowed:
                 raise Failure(f"slow input: {elapsed * 1000:.0f} ms for {len(block)} samples")
             stats["slowest_ms"] = max(stats["slowest_ms"], elapsed * 1000)
