@@ -92,6 +92,7 @@ def load_keys(args: argparse.Namespace):
             raise ConfigError(
                 f"meter {meter.id}: unknown driver {meter.driver!r} (sdr-wmbus drivers lists them)"
             )
+    args.key_store = store  # the outputs ask which meters the file lists (Home Assistant discovery)
     return store
 
 

@@ -200,6 +200,9 @@ def announced_meters(args: argparse.Namespace) -> Callable[[str], bool] | None:
     patterns) unless --discover-all; without one, every meter heard (None)."""
     if getattr(args, "discover_all", False) or not getattr(args, "meters", None):
         return None
+    store = getattr(args, "key_store", None)  # what load_keys read, when the command used it
+    if store is not None:
+        return lambda meter_id: store.meter(meter_id) is not None
     from ..security.keys import KeyStore
 
     keys_log = logging.getLogger("sdr_wmbus.security.keys")
