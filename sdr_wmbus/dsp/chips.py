@@ -34,6 +34,22 @@ def _phase_at(phase: np.ndarray, x: float) -> float:
     return phase[n] + frac * (phase[n + 1] - phase[n])
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _boundary(phase: np.ndarray, t: float, period: float, rising: bool, center: float, swing: float) -> float:
+    """Where the transition assumed at ``t`` lies, from the phase; NaN when it cannot be measured.
+
+    A window one chip long centred on the assumed boundary holds (0.5 + d) of the previous chip when
+    the real boundary is d chips later, so its mean frequency is off the carrier by d times the swing.
+    """
+    if t - 0.5 * period < 0 or t + 0.5 * period >= phase.shape[0] - 1:
+        return math.nan
+    straddle = (_phase_at(phase, t + 0.5 * period) - _phase_at(phase, t - 0.5 * period)) / period
+    late = -(straddle - center) * (1.0 if rising else -1.0) / swing
+    if abs(late) >= 0.45:  # beyond that, a click or a wrong decision, not a measurement
+        return math.nan
+    return t + late * period
+
+
 @njit(cache=True, nogil=True)
 def tone_chips(
     iq: np.ndarray,
@@ -46,6 +62,7 @@ def tone_chips(
     w_zero: float,
     settle: int,
     window: float = 1.0,
+    manchester: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Envelopes of tone 1 and tone 0 for ``nchips`` chips after the ``known`` ones (their difference is
     the soft chip).
@@ -57,7 +74,8 @@ def tone_chips(
     (cumulative FM discriminator), same indexing. ``window``: the share of each chip, around its
     middle, that the tones are measured over (at least two samples); less than 1 when transitions
     jitter by a good part of a chip, so that a chip shortened from both sides is not outweighed by its
-    neighbours.
+    neighbours. ``manchester``: the chips after the known ones come in pairs "01"/"10" (mode S), so
+    each pair is decided as a whole (3 dB surer than a chip) before its transitions are measured.
     Returns (envelope of tone 1, envelope of tone 0, position after the last chip, chip period).
     Chips past the end of ``iq`` are 0.
     """
@@ -65,6 +83,7 @@ def tone_chips(
     env_zero = np.zeros(nchips, dtype=np.float32)
     nknown = known.shape[0]
     total = nknown + nchips
+    chips = np.zeros(total, dtype=np.int8)
     first = start
     period = samples_per_chip
     low = 0.97 * samples_per_chip
@@ -81,11 +100,11 @@ def tone_chips(
     sum_kk = 0.0
     sum_t = 0.0
     sum_kt = 0.0
-    previous = -1
     for k in range(total):
         t = first + period * k
+        decided = k  # the chips from here to k are decided now
         if k < nknown:
-            chip = int(known[k])
+            chips[k] = known[k]
         else:
             # The samples that lie within the chip (the first at or after its start): each one's phase
             # has then advanced at this chip's frequency since the previous sample.
@@ -113,28 +132,34 @@ def tone_chips(
                 c0, s0 = c0 * step0_c - s0 * step0_s, s0 * step0_c + c0 * step0_s
             e1 = math.sqrt(r1 * r1 + i1 * i1)
             e0 = math.sqrt(r0 * r0 + i0 * i0)
-            env_one[k - nknown] = e1
-            env_zero[k - nknown] = e0
-            chip = 1 if e1 > e0 else 0
-        if previous >= 0 and chip != previous and t - 0.5 * period >= 0 and t + 0.5 * period < n_total - 1:
-            # The transition at the start of chip k: a window one chip long centred on the assumed
-            # boundary holds (0.5 + d) of the previous chip when the real boundary is d chips later.
-            straddle = (_phase_at(phase, t + 0.5 * period) - _phase_at(phase, t - 0.5 * period)) / period
-            direction = 1.0 if chip == 1 else -1.0
-            late = -(straddle - center) * direction / swing
-            if abs(late) < 0.45:  # beyond that, a click or a wrong decision, not a measurement
-                at = t + late * period
-                count += 1
-                sum_k += k
-                sum_kk += k * k
-                sum_t += at
-                sum_kt += k * at
-                if count >= settle:
-                    det = count * sum_kk - sum_k * sum_k
-                    if det > 0:
-                        slope = (count * sum_kt - sum_k * sum_t) / det
-                        if low <= slope <= high:
-                            period = slope
-                            first = (sum_t - slope * sum_k) / count
-        previous = chip
+            j = k - nknown
+            env_one[j] = e1
+            env_zero[j] = e0
+            if not manchester:
+                chips[k] = 1 if e1 > e0 else 0
+            elif j % 2 == 0:
+                continue  # the first chip of a pair: decided with the second
+            else:
+                one = (e1 - e0) - (env_one[j - 1] - env_zero[j - 1]) > 0  # "01" is a 1
+                chips[k - 1] = 0 if one else 1
+                chips[k] = 1 if one else 0
+                decided = k - 1
+        for m in range(decided, k + 1):
+            if m == 0 or chips[m] == chips[m - 1]:
+                continue
+            at = _boundary(phase, first + period * m, period, chips[m] == 1, center, swing)
+            if math.isnan(at):
+                continue
+            count += 1
+            sum_k += m
+            sum_kk += m * m
+            sum_t += at
+            sum_kt += m * at
+            if count >= settle:
+                det = count * sum_kk - sum_k * sum_k
+                if det > 0:
+                    slope = (count * sum_kt - sum_k * sum_t) / det
+                    if low <= slope <= high:
+                        period = slope
+                        first = (sum_t - slope * sum_k) / count
     return env_one, env_zero, first + period * total, period

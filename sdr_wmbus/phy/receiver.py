@@ -44,9 +44,9 @@ TONE_ERRORS = (-0.09, -0.03, 0.03, 0.09)  # preamble detector bins: within 3 % o
 CLIP_HZ = 150e3  # the largest instantaneous frequency a wanted T1/C1 signal has in the channel
 # Mode T transitions may each move by 3 us, a third of a chip at +10 %: a chip squeezed from both sides
 # is then outweighed by its neighbours over a whole-chip window. A T1 frame that fails is tried again
-# with the tones measured over the middle third of each chip, which the jitter cannot reach, then
-# over its middle two samples.
-JITTER_WINDOWS = (0.3, 0.15)
+# with the tones measured over the middle half of each chip, where the jitter seldom reaches, then
+# over its middle third.
+JITTER_WINDOWS = (0.5, 0.3)
 # Where the sync word starts inside the search pattern (reported as the frame's sample):
 SYNC_CHIP_T1 = 14  # 0000111101 after 8 + 6 preamble chips
 SYNC_CHIP_C1 = 8  # the first 0x543D after 8 preamble chips
@@ -105,13 +105,20 @@ class T1C1Receiver(SyncSearchReceiver):
         env1, env0, _, _ = self._chips(fit, 8 * 12, DEVIATION_C1_HZ, second)
         first = decode_nrz_soft(env1 - env0)
         length_field = int(first.values[0])
-        if length_field < 9 or (frame_format == "A" and repair_block(first[:10], first[10:12]) is None):
+        if frame_format == "A":
+            checked = repair_block(first[:10], first[10:12])
+            # L as the first block's CRC confirmed it (a repair may have changed it)
+            length_field = checked[0][0] if checked is not None else 0
+        if length_field < 9:
             self.stats.crc_failures += 1
             return None, start
         nbytes = format_a_length(length_field) if frame_format == "A" else length_field + 1
         env1, env0, t_end, period = self._chips(fit, 8 * nbytes, DEVIATION_C1_HZ, second)
         decoded = decode_nrz_soft(env1 - env0)
-        result = assemble_format_a(decoded) if frame_format == "A" else assemble_format_b(decoded)
+        if frame_format == "A":
+            result = assemble_format_a(decoded, length_field=length_field)
+        else:
+            result = assemble_format_b(decoded)
         if result is None:
             self.stats.crc_failures += 1
             return None, start

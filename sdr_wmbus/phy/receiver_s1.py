@@ -29,6 +29,9 @@ SEARCH_S1 = SearchPattern(
 RATE_ERRORS_S1 = (-0.03, -0.015, 0.0, 0.015, 0.03)
 TONE_ERRORS_S1 = (0.0,)  # one bin: over the detector's 16 chips 3 % drifts the tone by 1.5 rad only
 CLIP_HZ_S1 = 150e3
+# An S1 chip spans 12 chip averages, so noise hardly ever looks like a preamble (0.1 % of windows at the
+# T1/C1 threshold): a lower one keeps weak S1 preambles, at 2 % of windows in noise.
+PREAMBLE_THRESHOLD_S1 = 0.25
 SYNC_CHIP_S1 = 6  # where the sync word starts inside the search pattern (reported as the frame's sample)
 CHIPS_PER_BYTE = 16
 
@@ -46,6 +49,8 @@ class S1Receiver(SyncSearchReceiver):
             rate_errors=RATE_ERRORS_S1,
             tone_errors=TONE_ERRORS_S1,
             clip_hz=CLIP_HZ_S1,
+            manchester=True,
+            preamble_threshold=PREAMBLE_THRESHOLD_S1,
         )
         self.stats = ReceiverStats()
 

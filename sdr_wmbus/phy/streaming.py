@@ -45,7 +45,8 @@ from .framing import SoftBytes, assemble_format_a, repair_block
 # times a second (at 0.72, the threshold of a single nominal-rate pattern, 70 times).
 DETECT_THRESHOLD = 0.76
 PREAMBLE_WINDOW_CHIPS = 16  # the preamble detector's window (T1 and C1 send at least 38 alternating chips)
-PREAMBLE_THRESHOLD = 0.3  # share of the window's power in the half-chip-rate tone (noise: a few %)
+# Share of the window's power in the half-chip-rate tone for a preamble (noise: 2 % of T1/C1 windows).
+PREAMBLE_THRESHOLD = 0.35
 REFINE_CHIPS = 16  # preamble chips before the pattern added for the fine rate/position estimate
 REFINE_STEP = 0.0025  # fine chip-rate grid
 REFINE_SHIFT = 3  # fine search over +-this many samples around the coarse peak
@@ -53,6 +54,7 @@ FIT_ITERATIONS = 3  # least-squares passes over the known transitions
 SLIP_BIAS = 0.05  # a slipped form of the pattern must correlate this much better to be the first guess
 ALTERNATIVE_MARGIN = 0.15  # other forms/rates within this of the best are tried when it fails
 ALTERNATIVE_REACH = 2  # ... at starts within this many chips
+ALTERNATIVE_MIN = 0.84  # ... when the best matched this well (noise seldom does: not worth the work)
 # Only a candidate whose pattern matched this well is tried again with narrower chip windows (jitter):
 # a jittered burst strong enough to be decoded at all matches far better than noise does.
 JITTER_MIN_SCORE = 0.85
@@ -157,9 +159,13 @@ class SyncSearchReceiver:
         tone_errors: Sequence[float],
         clip_hz: float,
         windows: tuple[float, ...] = (1.0,),
+        manchester: bool = False,
+        preamble_threshold: float = PREAMBLE_THRESHOLD,
     ) -> None:
         self.rate = float(rate)
         self.windows = windows
+        self.manchester = manchester
+        self.preamble_threshold = preamble_threshold
         self.channel = ChannelFilter(rate, shift_hz=shift_hz)
         self.fs = self.channel.out_rate
         self.chip_rate = chip_rate
@@ -258,7 +264,7 @@ class SyncSearchReceiver:
                 self.preamble_block,
                 self.tone_offsets,
                 self.preamble_blocks,
-                PREAMBLE_THRESHOLD,
+                self.preamble_threshold,
                 self.preamble_state,
                 self.preamble_history,
             )
@@ -390,6 +396,8 @@ class SyncSearchReceiver:
             frame, end = self._demodulate_fit(start, fit)
             if frame is not None:
                 return frame, end
+        if best < ALTERNATIVE_MIN:
+            return None, start
         for score, at, rate, variant in self._alternatives(start):
             if score < max(DETECT_THRESHOLD, best - ALTERNATIVE_MARGIN) or (at, rate, variant) in tried:
                 continue
@@ -487,26 +495,34 @@ class SyncSearchReceiver:
         deviation_hz: float,
         after: np.ndarray | None = None,
         window: float = 1.0,
+        timing: tuple[float, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, float, float]:
         """Tone envelopes of ``nchips`` chips after the pattern (and after the known chips ``after``),
-        the position after them and the chip period fitted over them."""
+        the position after them and the chip period fitted over them. ``timing``: (position after the
+        last chip, chip period) of an earlier pass over the same chips, kept as it is (the narrow
+        windows' noisier decisions would only make the fit worse)."""
         known = fit.known if after is None else np.concatenate((fit.known, after.astype(np.uint8)))
+        total = len(known) + nchips
+        start, sps, settle = fit.known_start, fit.sps, SETTLE_TRANSITIONS
+        if timing is not None:
+            sps = timing[1]
+            start, settle = timing[0] - total * sps, 1 << 30
         dev = 2 * math.pi * deviation_hz / self.fs
-        first = max(0, int(fit.known_start) - 8)
-        last = int(math.ceil(fit.known_start + (len(known) + nchips + 2) * fit.sps * 1.03)) + 8
-        last = min(len(self.iq), last)
+        first = max(0, int(start) - 8)
+        last = min(len(self.iq), int(math.ceil(start + (total + 2) * sps * 1.03)) + 8)
         phase = np.cumsum(self.freq[first:last], dtype=np.float64)
         env1, env0, t_end, period = tone_chips(
             self.iq[first:last],
             phase,
-            fit.known_start - first,
-            fit.sps,
+            start - first,
+            sps,
             known,
             nchips,
             fit.center + dev,
             fit.center - dev,
-            SETTLE_TRANSITIONS,
+            settle,
             window,
+            self.manchester,
         )
         return env1, env0, t_end + first, period
 
@@ -526,22 +542,39 @@ class SyncSearchReceiver:
         The first block (L C M A + CRC, 12 bytes) decides whether this is a frame at all: cheap
         rejection of false syncs before the whole frame is demodulated. Each chip's tones are measured
         over the whole chip; when that fails, in the modes whose transitions may jitter (``windows``),
-        over the middle of each chip only (see tone_chips).
+        over the middle of each chip only (see tone_chips), each block then taken from whichever
+        reading passes its CRC.
         """
         windows = self.windows if fit.score >= JITTER_MIN_SCORE else self.windows[:1]
+        env1, env0, t_end, period = self._chips(fit, 12 * chips_per_byte, deviation_hz)
+        timing = (t_end, period)
         for window in windows:
-            env1, env0, _, _ = self._chips(fit, 12 * chips_per_byte, deviation_hz, window=window)
+            if window != 1.0:
+                env1, env0, _, _ = self._chips(
+                    fit, 12 * chips_per_byte, deviation_hz, window=window, timing=timing
+                )
             first = soft_bytes(env1 - env0)
-            length_field = int(first.values[0])
-            if length_field < 9 or repair_block(first[:10], first[10:12]) is None:
-                continue
-            nbytes = format_a_length(length_field)
-            nchips = chips_per_byte * nbytes
-            env1, env0, t_end, period = self._chips(fit, nchips, deviation_hz, window=window)
-            result = assemble_format_a(soft_bytes(env1 - env0))
-            if result is not None:
+            checked = repair_block(first[:10], first[10:12])
+            if checked is not None and checked[0][0] >= 9:
+                length_field = checked[0][0]  # L as the CRC confirmed it (a repair may have changed it)
                 break
         else:
+            self.stats.crc_failures += 1
+            return None, start
+        nbytes = format_a_length(length_field)
+        nchips = chips_per_byte * nbytes
+        env1, env0, t_end, period = self._chips(fit, nchips, deviation_hz)
+        readings = [soft_bytes(env1 - env0)]
+        result = assemble_format_a(*readings, length_field=length_field)
+        for window in windows[1:]:
+            if result is not None:
+                break
+            env1_w, env0_w, _, _ = self._chips(
+                fit, nchips, deviation_hz, window=window, timing=(t_end, period)
+            )
+            readings.append(soft_bytes(env1_w - env0_w))
+            result = assemble_format_a(*readings, length_field=length_field)
+        if result is None:
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
