@@ -188,6 +188,7 @@ class Listener:
         self.stats_interval = args.stats_interval
         self.verbose = args.verbose
         self.telegrams = 0
+        self.chip_rates: dict[str, float] = {}  # meter id -> last chip-rate error (ppm)
         self.started = time.monotonic()
         self.cpu_started = time.process_time()
         self._last_stats = (self.started, self.cpu_started, 0)
@@ -217,6 +218,8 @@ class Listener:
             offset = result.get("freq_offset_hz")
             if "id" in result and offset is not None:
                 self.ppm.add(str(result["id"]), float(offset))
+            if "id" in result and result.get("chip_rate_error_ppm") is not None:
+                self.chip_rates[str(result["id"])] = float(result["chip_rate_error_ppm"])
             self.outputs.receive(result)
         if results and self.auto_ppm:
             wanted = self.ppm.correction()
@@ -274,12 +277,17 @@ class Listener:
         src = self.source.stats
         interval = max(now - then, 1e-9)
         stats = self.pipeline.stats()
-        meters = ", ".join(f"{m} {hz:+.0f} Hz" for m, hz in sorted(self.ppm.offsets_hz.items())) or "none yet"
+        parts = []
+        for meter, hz in sorted(self.ppm.offsets_hz.items()):
+            chip = self.chip_rates.get(meter)
+            clock = f" chip clock {chip:+.0f} ppm" if chip is not None else ""
+            parts.append(f"{meter} {hz:+.0f} Hz{clock}")
+        meters = ", ".join(parts) or "none yet"
         print(
             f"sdr-wmbus: stats: {(src.samples - samples_then) / interval / 1e6:.2f} M samples/s, "
             f"CPU {100 * (cpu_now - cpu_then) / interval:.1f} %, telegrams {mode_counts(stats)}, "
             f"CRC failures {stats['crc_failures']}, dropped {src.dropped_blocks} "
-            f"blocks, gaps {src.gaps}; meter offsets: {meters}",
+            f"blocks, gaps {src.gaps}; meter carrier offsets and chip clocks: {meters}",
             file=sys.stderr,
             flush=True,
         )

@@ -37,8 +37,10 @@ def test_replay_bundled_sample_decodes_every_telegram():
     assert by_id["12345678"]["total_m3"] == 28504.27  # Elster, security mode 5
     assert by_id["43054304"]["total_energy_consumption_kwh"] == 9341  # Sensostar, mode 7
     assert by_id["67042798"]["error"] == "encrypted, no key for meter 67042798"
-    for o in out:
-        assert {"rssi_dbfs", "snr_db", "freq_offset_hz", "sample", "time_s"} <= set(o)
+    for o, s in zip(out, sent, strict=True):
+        assert {"rssi_dbfs", "snr_db", "freq_offset_hz", "chip_rate_error_ppm", "sample", "time_s"} <= set(o)
+        assert isinstance(o["chip_rate_error_ppm"], int)
+        assert abs(o["chip_rate_error_ppm"] - s["ppm"]) < 500  # the meter's chip clock, as sent
     summary = proc.stderr.decode()
     assert "7 telegrams (T1 4, C1 3)" in summary
 
