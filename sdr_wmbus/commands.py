@@ -51,6 +51,38 @@ def _number(text: str | None, what: str) -> float | None:
         raise ConfigError(f"{what}: {exc}") from None
 
 
+def add_max_offset_argument(parser: argparse.ArgumentParser) -> None:
+    """--max-offset, the same for replay, listen and bench."""
+    parser.add_argument(
+        "--max-offset",
+        metavar="HZ",
+        default="60k",
+        help="largest carrier offset to receive (default 60k, one channel per mode); more, e.g. 150k for a "
+        "dongle off by up to 100 ppm, adds side channels, each costing as much CPU again",
+    )
+
+
+def max_offset(args: argparse.Namespace) -> float:
+    value = _number(args.max_offset, "--max-offset")
+    if value is None or not 0 <= value <= 500e3:
+        raise ConfigError(f"--max-offset: expected 0 to 500k Hz, got {args.max_offset!r}")
+    return value
+
+
+def warn_capture(receiver, wanted_hz: float, rate: float) -> None:
+    """One line on stderr when the sampled band cannot hold the carrier range asked for."""
+    for group, (low, high) in receiver.capture_hz.items():
+        reach = min(-low, high)
+        if reach < wanted_hz:
+            name = "T1/C1" if group == "tc" else "S1"
+            span = f"{low / 1e3:+.0f}..{high / 1e3:+.0f} kHz"
+            print(
+                f"sdr-wmbus: warning: {name} carriers received within {span} only: a wider range does not "
+                f"fit in {rate / 1e6:g} Msps at this centre",
+                file=sys.stderr,
+            )
+
+
 def _modes(text: str) -> str:
     modes = {m.strip().lower() for m in text.split(",") if m.strip()}
     unknown = modes - {"t", "c", "s", "t1", "c1", "s1"}
@@ -109,6 +141,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     try:
         modes = _modes(args.modes)
+        offset_range = max_offset(args)
         keys = _load_keys(args)
         source = _open(args)
     except (ConfigError, SourceError) as exc:
@@ -117,12 +150,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     center = info.center if info.center is not None else CENTER_T1_C1_HZ
     try:
         decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
-        pipeline = RadioPipeline(info.rate, center, modes, decoder)
+        pipeline = RadioPipeline(info.rate, center, modes, decoder, offset_range)
         outputs = Outputs(args, pretty=args.output_format == "pretty", batch=True, raw_only=args.raw_only)
     except (ValueError, ConfigError) as exc:
         return _fail(str(exc))
     except OutputUnavailable as exc:
         return _fail(str(exc), EXIT_ERROR)
+    if not args.quiet:
+        warn_capture(pipeline.receiver, offset_range, info.rate)
     progress = Progress(source.total_samples)
     count = 0
     started = time.perf_counter()
@@ -203,6 +238,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         modes = _modes(args.modes)
+        offset_range = max_offset(args)
     except ConfigError as exc:
         return _fail(str(exc))
     CombinedReceiver(1.6e6, modes=modes).process(np.zeros(65536, dtype=np.complex64))
@@ -223,7 +259,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     best = float("inf")
     telegrams = 0
     for _ in range(max(1, args.repeat)):
-        receiver = CombinedReceiver(rate, modes=modes)
+        receiver = CombinedReceiver(rate, modes=modes, max_offset_hz=offset_range)
         cpu = time.process_time()
         frames = 0
         for i in range(0, len(iq), 262144):

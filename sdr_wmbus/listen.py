@@ -26,8 +26,11 @@ from .commands import (
     _modes,
     _number,
     add_key_arguments,
+    add_max_offset_argument,
+    max_offset,
     mode_counts,
     setup_logging,
+    warn_capture,
 )
 from .dsp.convert import cu8_to_complex64
 from .errors import ConfigError
@@ -52,6 +55,7 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         "--center", metavar="HZ", help="centre frequency (default 868.95M; 868.625M when S1 is received)"
     )
     parser.add_argument("--modes", default="t,c", help="modes to receive: any of t, c, s (default t,c)")
+    add_max_offset_argument(parser)
     parser.add_argument("--gain", default="auto", help="tuner gain in dB, or 'auto' (default)")
     parser.add_argument(
         "--ppm",
@@ -307,6 +311,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         return _fail(f"unknown driver {args.driver!r}; known drivers: {', '.join(driver_names())}")
     try:
         modes = _modes(args.modes)
+        offset_range = max_offset(args)
         rate = _number(args.rate, "--rate") or DEFAULT_RATE
         default_center = CENTER_T1_C1_S1_HZ if "s" in modes else CENTER_T1_C1_HZ
         center = _number(args.center, "--center") or default_center
@@ -316,11 +321,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
             raise ConfigError("--stats-interval must be positive")
         keys = _load_keys(args)
         decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
-        pipeline = RadioPipeline(rate, center, modes, decoder)
+        pipeline = RadioPipeline(rate, center, modes, decoder, offset_range)
         source = _open_source(args, rate, center, gain, ppm)
         outputs = Outputs(args, pretty=args.output_format == "pretty", raw_only=args.raw_only)
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
+    if not args.quiet:
+        warn_capture(pipeline.receiver, offset_range, rate)
     # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
     CombinedReceiver(rate, center, modes).process(cu8_to_complex64(np.full(1 << 16, 128, np.uint8)))
     try:

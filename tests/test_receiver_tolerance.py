@@ -155,3 +155,66 @@ def test_results_do_not_depend_on_block_size(mode: str, impairments: dict):
     for block in (1009, 16384, 262144):
         chunked, _ = decode_all(mode, center=center, block=block, **impairments)
         assert [(f.data, f.mode, f.sample, f.chip_rate_error_ppm, f.freq_offset_hz) for f in chunked] == keys
+
+
+# --------------------------------------------------------------------------- carrier offset
+
+
+def receive_wide(iq: np.ndarray, modes: str, center: float, block: int | None = 65536, max_offset=150e3):
+    receiver = CombinedReceiver(RATE, center, modes, max_offset_hz=max_offset)
+    step = len(iq) if block is None else block
+    frames = []
+    for pos in range(0, len(iq), step):
+        frames += receiver.process(iq[pos : pos + step])
+    return frames + receiver.flush(), receiver
+
+
+@pytest.mark.parametrize("offset", [-150e3, 150e3])
+@pytest.mark.parametrize(
+    ("mode", "frame_format", "center"),
+    [("t", "A", 868.95e6), ("c", "A", 868.95e6), ("c", "B", 868.95e6), ("s", "A", CENTER_T1_C1_S1_HZ)],
+    ids=["T1", "C1-A", "C1-B", "S1"],
+)
+def test_carrier_150_khz_off_at_1_6_msps(mode: str, frame_format: str, center: float, offset: float):
+    iq, sent = synthesize(
+        [SHORT, LONG, SHORT], mode=mode, frame_format=frame_format, sample_rate=RATE, center=center,
+        offset_hz=offset, ecn0_db=15.0, seed=23,
+    )  # fmt: skip
+    modes = "s" if mode == "s" else "tc"
+    frames, receiver = receive_wide(iq, modes, center)
+    assert [f.data.hex() for f in frames] == [s["hex"].lower() for s in sent]
+    assert all(abs(f.freq_offset_hz - offset) < 5e3 for f in frames)
+    assert receiver.capture_hz[modes] == (-170e3, 170e3)
+    # ...which one channel alone does not take
+    narrow = receive(iq, modes, center)
+    assert len(narrow) < len(sent)
+
+
+def test_side_channels_report_each_telegram_once_whatever_the_block_size():
+    """Carriers all over +-150 kHz, several where the channels overlap (+-55 kHz): every telegram once,
+    counted once, and the same frames (with the same measurements) for any block size."""
+    offsets = [-150e3, -56e3, -55e3, -54e3, 0.0, 54e3, 55e3, 56e3, 150e3, 110e3]
+    telegrams = [telegram(20 + 20 * i, seed=200 + i) for i in range(len(offsets))]
+    pieces, sent = [], []
+    for i, (offset, frame) in enumerate(zip(offsets, telegrams, strict=True)):
+        iq, record = synthesize([frame], mode="mixed" if i % 2 == 0 else "c", offset_hz=offset, seed=i,
+                                ecn0_db=16.0, sample_rate=RATE)  # fmt: skip
+        pieces.append(iq)
+        sent += record
+    iq = np.concatenate(pieces)
+    whole, receiver = receive_wide(iq, "tc", 868.95e6, block=None)
+    assert sorted(f.data for f in whole) == sorted(telegrams)
+    stats = receiver.stats
+    assert stats.frames_t1 + stats.frames_c1 == len(telegrams)
+    keys = [(f.data, f.sample, f.freq_offset_hz, f.snr_db) for f in whole]
+    for block in (4099, 65536):
+        chunked, _ = receive_wide(iq, "tc", 868.95e6, block=block)
+        assert [(f.data, f.sample, f.freq_offset_hz, f.snr_db) for f in chunked] == keys
+
+
+def test_side_channels_only_where_the_band_holds_them():
+    # 1 Msps tuned for T1, C1 and S1 (T1/C1 at +325 kHz): no room above for a side channel
+    receiver = CombinedReceiver(1.0e6, CENTER_T1_C1_S1_HZ, "tcs", max_offset_hz=150e3)
+    assert receiver.capture_hz["tc"] == (-170e3, 60e3)
+    assert receiver.capture_hz["s"] == (-60e3, 170e3)
+    assert len(CombinedReceiver(RATE, 868.95e6, "tc").receivers) == 1  # by default one channel

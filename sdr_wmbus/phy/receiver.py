@@ -65,10 +65,15 @@ _ALTERNATING = np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0], dtype=np.float32)  # 
 class T1C1Receiver(SyncSearchReceiver):
     """T1 and C1 frames from IQ at the input rate (see SyncSearchReceiver for the streaming)."""
 
-    def __init__(self, rate: float, center: float = CENTER_T1_C1_HZ, modes: str = "tc") -> None:
+    def __init__(
+        self, rate: float, center: float = CENTER_T1_C1_HZ, modes: str = "tc", offset_hz: float = 0.0
+    ) -> None:
+        """``offset_hz``: where this receiver's channel lies from the nominal carrier (a side channel
+        for carriers far off, see CombinedReceiver); offsets are still reported from the nominal."""
         super().__init__(
             rate,
-            shift_hz=CENTER_T1_C1_HZ - center,
+            shift_hz=CENTER_T1_C1_HZ - center + offset_hz,
+            offset_hz=offset_hz,
             chip_rate=CHIP_RATE_T1,
             pattern=SEARCH,
             max_chips_after_pattern=12 * (MAX_FRAME_BYTES + 2),
@@ -123,8 +128,7 @@ class T1C1Receiver(SyncSearchReceiver):
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
-        self.stats.frames_c1 += 1
-        self.stats.repaired += bool(repaired)
+        self.repaired = bool(repaired)
         frame = self._radio_frame(
             data, "C1", frame_format, SYNC_CHIP_C1, fit, t_end - 8 * nbytes * period, t_end, period, env1,
             env0, DEVIATION_C1_HZ,

@@ -39,10 +39,11 @@ CHIPS_PER_BYTE = 16
 class S1Receiver(SyncSearchReceiver):
     """S1 frames from IQ at the input rate, tuned to ``center`` (the S1 carrier may be anywhere in it)."""
 
-    def __init__(self, rate: float, center: float = CENTER_T1_C1_HZ) -> None:
+    def __init__(self, rate: float, center: float = CENTER_T1_C1_HZ, offset_hz: float = 0.0) -> None:
         super().__init__(
             rate,
-            shift_hz=CENTER_S1_HZ - center,
+            shift_hz=CENTER_S1_HZ - center + offset_hz,
+            offset_hz=offset_hz,
             chip_rate=CHIP_RATE_S1,
             pattern=SEARCH_S1,
             max_chips_after_pattern=CHIPS_PER_BYTE * (MAX_FRAME_BYTES + 2),

@@ -152,6 +152,7 @@ class SyncSearchReceiver:
         self,
         rate: float,
         shift_hz: float,
+        offset_hz: float,
         chip_rate: float,
         pattern: SearchPattern,
         max_chips_after_pattern: int,
@@ -163,6 +164,9 @@ class SyncSearchReceiver:
         preamble_threshold: float = PREAMBLE_THRESHOLD,
     ) -> None:
         self.rate = float(rate)
+        self.offset_hz = offset_hz  # the channel's centre from the nominal carrier (side channels)
+        self.repaired = False  # of the last frame demodulated
+        self.slipped = False
         self.windows = windows
         self.manchester = manchester
         self.preamble_threshold = preamble_threshold
@@ -359,6 +363,10 @@ class SyncSearchReceiver:
                 frame, end = self._demodulate(candidate)
                 if frame is not None:
                     frames.append(frame)
+                    counter = f"frames_{frame.mode.lower()}"
+                    setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+                    self.stats.repaired += self.repaired
+                    self.stats.slipped += self.slipped
                     self.busy_until = end
                     break
         self.pending = keep
@@ -381,6 +389,16 @@ class SyncSearchReceiver:
             self.corr_rate = self.corr_rate[ccut:]
             self.corr_variant = self.corr_variant[ccut:]
             self.corr_base += ccut
+
+    @property
+    def settled(self) -> int:
+        """Input sample before which every frame this receiver will find has been returned (frames are
+        decided once the longest frame after their pattern has arrived)."""
+        decided = self.end - self.cluster_span - self.lookahead
+        if self.pending:
+            decided = min(decided, min(self.pending))
+        delay = (len(self.channel.taps) - 1) / 2
+        return int(decided * self.channel.decim - delay)
 
     # ------------------------------------------------------------------ helpers for _demodulate
     def _demodulate(self, start: int) -> tuple[Frame | None, int]:
@@ -578,9 +596,7 @@ class SyncSearchReceiver:
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
-        counter = f"frames_{mode.lower()}"
-        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-        self.stats.repaired += bool(repaired)
+        self.repaired = bool(repaired)
         frame = self._radio_frame(
             data, mode, "A", sync_chip, fit, t_end - nchips * period, t_end, period, env1, env0, deviation_hz
         )
@@ -602,7 +618,7 @@ class SyncSearchReceiver:
     ) -> Frame:
         """The frame with its radio measurements: RSSI, Ec/N0, carrier offset, chip-rate error (the chip
         period fitted over the whole frame), input sample of the sync."""
-        self.stats.slipped += fit.variant != 0
+        self.slipped = fit.variant != 0
         a = max(0, int(t0))
         b = min(len(self.iq), int(t_end))
         power = float(np.mean(np.abs(self.iq[a:b]) ** 2)) if b > a else 0.0
@@ -626,7 +642,7 @@ class SyncSearchReceiver:
             sample=sample,
             rssi_dbfs=10 * math.log10(max(power, 1e-20)),
             snr_db=snr,
-            freq_offset_hz=fit.center * self.fs / (2 * math.pi),
+            freq_offset_hz=fit.center * self.fs / (2 * math.pi) + self.offset_hz,
             chip_rate_error_ppm=(self.sps / period - 1.0) * 1e6,
         )
 
