@@ -111,7 +111,8 @@ def run_case(name: str, workdir: Path, receiver: Path, rate: str, ecn0: float) -
     replay = [sys.executable, "-m", "sdr_wmbus", "replay", str(out), "--rate", rate, "--center", center]
     replay += ["--modes", modes, "--raw-only", "-q"]
     theirs = {**os.environ, "PYTHONPATH": str(receiver)}
-    proc = subprocess.run(replay, capture_output=True, text=True, env=theirs, timeout=300)
+    # cwd elsewhere: ``python -m`` puts the working directory first on sys.path, before PYTHONPATH
+    proc = subprocess.run(replay, capture_output=True, text=True, env=theirs, timeout=300, cwd=workdir)
     got = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     expected = {s["hex"].lower() for s in sent}
     matched = {record["raw"] for record in got} & expected
