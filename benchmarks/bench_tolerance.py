@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# name -> (synth arguments beside the common ones, replay --modes)
-CASES: dict[str, tuple[list[str], str]] = {
+# name -> (synth arguments beside the common ones, replay --modes[, more replay arguments])
+CASES: dict[str, tuple] = {
     "T1 nominal": (["--mode", "t"], "t,c"),
     "T1 +0.5%": (["--mode", "t", "--chip-rate-error", "0.5"], "t,c"),
     "T1 +1%": (["--mode", "t", "--chip-rate-error", "1"], "t,c"),
@@ -52,6 +52,41 @@ CASES: dict[str, tuple[list[str], str]] = {
     "C1 carrier -100 kHz": (["--mode", "c", "--offset=-100k"], "t,c"),
     "C1 carrier +150 kHz": (["--mode", "c", "--offset", "150k"], "t,c"),
     "S1 carrier -150 kHz": (["--mode", "s", "--offset=-150k", "--center", "868.625M"], "s"),
+    "T1 carrier -100 kHz, --max-offset 150k": (
+        ["--mode", "t", "--offset=-100k"],
+        "t,c",
+        ["--max-offset", "150k"],
+    ),
+    "T1 carrier +130 kHz, --max-offset 150k": (
+        ["--mode", "t", "--offset", "130k"],
+        "t,c",
+        ["--max-offset", "150k"],
+    ),
+    "T1 carrier -150 kHz, --max-offset 150k": (
+        ["--mode", "t", "--offset=-150k"],
+        "t,c",
+        ["--max-offset", "150k"],
+    ),
+    "T1 carrier +150 kHz, --max-offset 150k": (
+        ["--mode", "t", "--offset", "150k"],
+        "t,c",
+        ["--max-offset", "150k"],
+    ),
+    "C1 carrier -100 kHz, --max-offset 150k": (
+        ["--mode", "c", "--offset=-100k"],
+        "t,c",
+        ["--max-offset", "150k"],
+    ),
+    "C1 carrier +150 kHz, --max-offset 150k": (
+        ["--mode", "c", "--offset", "150k"],
+        "t,c",
+        ["--max-offset", "150k"],
+    ),
+    "S1 carrier -150 kHz, --max-offset 150k": (
+        ["--mode", "s", "--offset=-150k", "--center", "868.625M"],
+        "s",
+        ["--max-offset", "150k"],
+    ),
     "T1 extra chip 0": (["--mode", "t", "--extra-chips", "0"], "t,c"),
     "T1 extra chip 1": (["--mode", "t", "--extra-chips", "1"], "t,c"),
     "T1 missing chip": (["--mode", "t", "--missing-chips", "1"], "t,c"),
@@ -97,7 +132,7 @@ def telegrams_file(workdir: Path) -> Path:
 
 def run_case(name: str, workdir: Path, receiver: Path, rate: str, ecn0: float) -> tuple[int, int]:
     """(decoded, sent) for one case."""
-    extra, modes = CASES[name]
+    extra, modes, *more = CASES[name]
     out = workdir / f"case_{abs(hash(name)) % 10**8}_{rate}.cu8"
     here = {**os.environ, "PYTHONPATH": str(ROOT)}
     synth = [sys.executable, "-m", "sdr_wmbus", "synth", str(out), "--rate", rate]
@@ -109,7 +144,7 @@ def run_case(name: str, workdir: Path, receiver: Path, rate: str, ecn0: float) -
     sent = [json.loads(line) for line in Path(f"{out}.telegrams.jsonl").read_text().splitlines()]
     center = extra[extra.index("--center") + 1] if "--center" in extra else "868.95M"
     replay = [sys.executable, "-m", "sdr_wmbus", "replay", str(out), "--rate", rate, "--center", center]
-    replay += ["--modes", modes, "--raw-only", "-q"]
+    replay += ["--modes", modes, "--raw-only", "-q", *(more[0] if more else [])]
     theirs = {**os.environ, "PYTHONPATH": str(receiver)}
     # cwd elsewhere: ``python -m`` puts the working directory first on sys.path, before PYTHONPATH
     proc = subprocess.run(replay, capture_output=True, text=True, env=theirs, timeout=300, cwd=workdir)
@@ -124,7 +159,7 @@ def run_case(name: str, workdir: Path, receiver: Path, rate: str, ecn0: float) -
 def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
-    parser.add_argument("--cases", help="comma-separated case names (default: all); 'issue' for the issue's")
+    parser.add_argument("--cases", help="cases whose names contain one of these ';'-separated words; 'issue'")
     parser.add_argument("--receiver", default=str(ROOT), help="directory whose sdr_wmbus replays")
     parser.add_argument("--rate", default="1.6M")
     parser.add_argument("--ecn0", type=float, default=15.0)
@@ -132,7 +167,7 @@ def main() -> None:
     if args.cases == "issue":
         names = ISSUE_CASES
     elif args.cases:
-        names = [n.strip() for n in args.cases.split(",")]
+        names = [n for n in CASES if any(part.strip() in n for part in args.cases.split(";"))]
     else:
         names = list(CASES)
     unknown = [n for n in names if n not in CASES]
