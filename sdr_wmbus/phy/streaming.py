@@ -121,21 +121,11 @@ class Acquisition:
     known_start: float
     score: float
 
-    @property
-    def end(self) -> float:
-        """Where the chip after the pattern begins (buffer position)."""
-        return self.known_start + len(self.known) * self.sps
 
-
-def rate_offsets(
-    bits: int, sps: float, rate_errors: Sequence[float], first: int = 0, pad: int = 0
-) -> np.ndarray:
-    """offsets[h, k]: pad + the sample of chip first + k, counted from chip 0, when the chip rate is
+def rate_offsets(bits: int, sps: float, rate_errors: Sequence[float]) -> np.ndarray:
+    """offsets[h, k]: the sample of chip k, counted from chip 0, when the chip rate is
     (1 + rate_errors[h]) x nominal (``sps`` samples per chip at the nominal rate)."""
-    return np.array(
-        [[pad + round((first + k) * sps / (1.0 + e)) for k in range(bits)] for e in rate_errors],
-        dtype=np.int64,
-    )
+    return np.array([[round(k * sps / (1.0 + e)) for k in range(bits)] for e in rate_errors], dtype=np.int64)
 
 
 class SyncSearchReceiver:
