@@ -5,6 +5,8 @@ Ec/N0 = signal power x chip duration / (complex noise variance / sample rate) (s
 S1 the chip is an S1 chip (Manchester: two chips per bit, so Eb/N0 = Ec/N0 + 3 dB).
 Run: python3 benchmarks/bench_sensitivity.py [--count 100] [--rate 1.6e6] [--modes T1,C1,S1]
      [--plot benchmarks/sensitivity.png]
+With --chip-rate-errors -10,-5,0,5,10 (percent): for each chip-rate error, the sweep over Ec/N0 and the
+Ec/N0 at which 90 % of the telegrams decode (linear interpolation between the levels around it).
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ def ideal_share(ecn0_db: float, mode: str) -> float:
     return (1 - p) ** chips
 
 
-def measure(mode: str, ecn0_db: float, count: int, rate: float, seed: int) -> float:
+def measure(
+    mode: str, ecn0_db: float, count: int, rate: float, seed: int, chip_rate_error_pct: float = 0.0
+) -> float:
     rng = np.random.default_rng(seed)
     telegrams = random_telegrams(count, rng)
     iq, sent = synthesize(
@@ -56,6 +60,7 @@ def measure(mode: str, ecn0_db: float, count: int, rate: float, seed: int) -> fl
         ecn0_db=ecn0_db,
         seed=seed,
         gap_s=0.004,
+        chip_rate_error_pct=chip_rate_error_pct,
     )
     receiver = CombinedReceiver(rate, modes=mode[0].lower())
     frames = []
@@ -75,7 +80,13 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=1.0)
     parser.add_argument("--modes", default="T1,C1", help="modes to sweep: any of T1, C1, S1")
     parser.add_argument("--plot", help="write a PNG plot here")
+    parser.add_argument(
+        "--chip-rate-errors", help="comma-separated chip-rate errors in percent: the 90 %% point for each"
+    )
     args = parser.parse_args()
+    if args.chip_rate_errors:
+        chip_rate_curve(args)
+        return
     levels = np.arange(args.from_db, args.to_db + 1e-9, args.step)
     modes = [m.strip().upper() for m in args.modes.split(",")]
     rows = []
@@ -119,6 +130,40 @@ def main() -> None:
         plt.legend()
         plt.savefig(args.plot, dpi=100, bbox_inches="tight")
         print(f"plot: {args.plot}")
+
+
+def ninety_percent_point(levels: np.ndarray, shares: list[float]) -> float | None:
+    """Ec/N0 where the share decoded first reaches 90 %, interpolated between the levels around it."""
+    for i, share in enumerate(shares):
+        if share >= 0.9:
+            if i == 0:
+                return None  # already at the lowest level: sweep lower
+            low, high = shares[i - 1], share
+            return float(levels[i - 1] + (0.9 - low) / (high - low) * (levels[i] - levels[i - 1]))
+    return None
+
+
+def chip_rate_curve(args: argparse.Namespace) -> None:
+    """The 90 % point per mode for each chip-rate error."""
+    levels = np.arange(args.from_db, args.to_db + 1e-9, args.step)
+    modes = [m.strip().upper() for m in args.modes.split(",")]
+    errors = [float(e) for e in args.chip_rate_errors.split(",")]
+    print(f"90 % points (Ec/N0 dB) over chip-rate error, {args.count} telegrams per level, levels {levels}")
+    print("| chip-rate error | " + " | ".join(modes) + " |")
+    print("|---|" + "---|" * len(modes))
+    for error in errors:
+        points = []
+        for i, mode in enumerate(modes):
+            shares = []
+            for level in levels:
+                seed = int(level * 10) + i + int(round((error + 50) * 100))  # non-negative
+                shares.append(measure(mode, level, args.count, args.rate, seed, error))
+                if shares[-1] >= 0.99:
+                    break
+            point = ninety_percent_point(levels[: len(shares)], shares)
+            curve = " ".join(f"{x:.0%}" for x in shares)
+            points.append("n/a" if point is None else f"{point:.1f} ({curve})")
+        print(f"| {error:+g} % | " + " | ".join(points) + " |", flush=True)
 
 
 if __name__ == "__main__":

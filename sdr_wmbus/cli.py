@@ -7,7 +7,13 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from . import __version__
-from .commands import add_key_arguments, add_output_format_argument, load_keys, output_style
+from .commands import (
+    add_key_arguments,
+    add_max_offset_argument,
+    add_output_format_argument,
+    load_keys,
+    output_style,
+)
 from .errors import ConfigError
 from .input_lines import parse_line
 from .link.dll import LINK_CRC_CHOICES
@@ -72,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--center", metavar="HZ", help="centre frequency the recording was tuned to (868.95M)")
     rep.add_argument("--format", choices=("cu8", "cs8", "cs16", "cf32", "sigmf"), help="IQ sample format")
     rep.add_argument("--modes", default="t,c", help="modes to receive: any of t, c, s (default t,c)")
+    add_max_offset_argument(rep)
     add_key_arguments(rep)
     add_output_format_argument(rep)
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
@@ -160,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     ben.add_argument("--seconds", type=float, default=10.0, help="length of the synthetic signal")
     ben.add_argument("--repeat", type=int, default=3, help="passes over the signal (best is reported)")
     ben.add_argument("--modes", default="t,c", help="receivers to run: any of t, c, s (default t,c)")
+    add_max_offset_argument(ben)
     return parser
 
 

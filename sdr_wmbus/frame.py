@@ -22,6 +22,7 @@ class Frame:
     rssi_dbfs: float | None = None
     snr_db: float | None = None
     freq_offset_hz: float | None = None
+    chip_rate_error_ppm: float | None = None  # the meter's chip clock against the nominal rate
 
     def radio_fields(self) -> dict[str, object]:
         """Radio metadata for the JSON output; only the fields that are known."""
@@ -34,6 +35,8 @@ class Frame:
             value = getattr(self, name)
             if value is not None:
                 fields[name] = round(float(value), 1)
+        if self.chip_rate_error_ppm is not None:
+            fields["chip_rate_error_ppm"] = int(round(float(self.chip_rate_error_ppm)))
         if self.sample is not None:
             fields["sample"] = self.sample
         return fields

@@ -26,11 +26,14 @@ from .commands import (
     _modes,
     _number,
     add_key_arguments,
+    add_max_offset_argument,
     add_output_format_argument,
     load_keys,
+    max_offset,
     mode_counts,
     output_style,
     setup_logging,
+    warn_capture,
 )
 from .dsp.convert import cu8_to_complex64
 from .errors import ConfigError
@@ -56,6 +59,7 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         "--center", metavar="HZ", help="centre frequency (default 868.95M; 868.625M when S1 is received)"
     )
     parser.add_argument("--modes", default="t,c", help="modes to receive: any of t, c, s (default t,c)")
+    add_max_offset_argument(parser)
     parser.add_argument("--gain", default="auto", help="tuner gain in dB, or 'auto' (default)")
     parser.add_argument(
         "--ppm",
@@ -192,6 +196,7 @@ class Listener:
         self.stats_interval = args.stats_interval
         self.verbose = args.verbose
         self.telegrams = 0
+        self.chip_rates: dict[str, float] = {}  # meter id -> last chip-rate error (ppm)
         self.started = time.monotonic()
         self.cpu_started = time.process_time()
         self._last_stats = (self.started, self.cpu_started, 0)
@@ -221,6 +226,8 @@ class Listener:
             offset = result.get("freq_offset_hz")
             if "id" in result and offset is not None:
                 self.ppm.add(str(result["id"]), float(offset))
+            if "id" in result and result.get("chip_rate_error_ppm") is not None:
+                self.chip_rates[str(result["id"])] = float(result["chip_rate_error_ppm"])
             self.outputs.receive(result)
         if results and self.auto_ppm:
             wanted = self.ppm.correction()
@@ -278,12 +285,17 @@ class Listener:
         src = self.source.stats
         interval = max(now - then, 1e-9)
         stats = self.pipeline.stats()
-        meters = ", ".join(f"{m} {hz:+.0f} Hz" for m, hz in sorted(self.ppm.offsets_hz.items())) or "none yet"
+        parts = []
+        for meter, hz in sorted(self.ppm.offsets_hz.items()):
+            chip = self.chip_rates.get(meter)
+            clock = f" chip clock {chip:+.0f} ppm" if chip is not None else ""
+            parts.append(f"{meter} {hz:+.0f} Hz{clock}")
+        meters = ", ".join(parts) or "none yet"
         print(
             f"sdr-wmbus: stats: {(src.samples - samples_then) / interval / 1e6:.2f} M samples/s, "
             f"CPU {100 * (cpu_now - cpu_then) / interval:.1f} %, telegrams {mode_counts(stats)}, "
             f"CRC failures {stats['crc_failures']}, dropped {src.dropped_blocks} "
-            f"blocks, gaps {src.gaps}; meter offsets: {meters}",
+            f"blocks, gaps {src.gaps}; meter carrier offsets and chip clocks: {meters}",
             file=sys.stderr,
             flush=True,
         )
@@ -298,6 +310,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
     try:
         modes = _modes(args.modes)
+        offset_range = max_offset(args)
         rate = _number(args.rate, "--rate") or DEFAULT_RATE
         default_center = CENTER_T1_C1_S1_HZ if "s" in modes else CENTER_T1_C1_HZ
         center = _number(args.center, "--center") or default_center
@@ -307,11 +320,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
             raise ConfigError("--stats-interval must be positive")
         keys = load_keys(args)
         decoder = None if args.raw_only else TelegramDecoder(keys, driver=args.driver)
-        pipeline = RadioPipeline(rate, center, modes, decoder)
+        pipeline = RadioPipeline(rate, center, modes, decoder, offset_range)
         source = _open_source(args, rate, center, gain, ppm)
         outputs = Outputs(args, raw_only=args.raw_only, **output_style(args))
     except (ConfigError, SourceError, ValueError) as exc:
         return _fail(str(exc))
+    if not args.quiet:
+        warn_capture(pipeline.receiver, offset_range, rate)
     # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
     warm_up(rate, center, modes)
     try:

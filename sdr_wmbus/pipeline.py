@@ -16,7 +16,7 @@ from .decoder import TelegramDecoder
 from .errors import DecodeError
 from .frame import Frame
 from .link.dll import parse_link_header
-from .phy.combined import CombinedReceiver
+from .phy.combined import CHANNEL_CAPTURE_HZ, CombinedReceiver
 
 DUPLICATE_WINDOW_S = 2.0  # the same bytes again within this time is the same telegram heard twice
 
@@ -24,11 +24,19 @@ DUPLICATE_WINDOW_S = 2.0  # the same bytes again within this time is the same te
 class RadioPipeline:
     """Stateful: feed IQ blocks, get decoded telegrams; identical frames close in time are reported once."""
 
-    def __init__(self, rate: float, center: float, modes: str, decoder: TelegramDecoder | None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        center: float,
+        modes: str,
+        decoder: TelegramDecoder | None,
+        max_offset_hz: float = CHANNEL_CAPTURE_HZ,
+    ) -> None:
         """``decoder=None``: no telegram stack (a receiver that holds no keys): each frame becomes its
-        raw record, hex plus radio metadata and the link-layer id, for a central decoder."""
-        self.rate, self.center, self.modes = rate, center, modes
-        self.receiver = CombinedReceiver(rate, center, modes)
+        raw record, hex plus radio metadata and the link-layer id, for a central decoder.
+        ``max_offset_hz``: the carrier range (see CombinedReceiver)."""
+        self.rate, self.center, self.modes, self.max_offset_hz = rate, center, modes, max_offset_hz
+        self.receiver = CombinedReceiver(rate, center, modes, max_offset_hz)
         self.decoder = decoder
         self.recent: OrderedDict[bytes, float] = OrderedDict()
         self.duplicates = 0
@@ -50,7 +58,7 @@ class RadioPipeline:
         self._add_stats()
         self.base_sample += self.samples + max(0, int(samples))
         self.samples = 0
-        self.receiver = CombinedReceiver(self.rate, self.center, self.modes)
+        self.receiver = CombinedReceiver(self.rate, self.center, self.modes, self.max_offset_hz)
         return out
 
     def stats(self) -> dict[str, int]:

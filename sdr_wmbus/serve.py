@@ -221,6 +221,7 @@ class CentralDecoder:
             rssi_dbfs=rssi,
             snr_db=_finite_number(record.get("snr_db")),
             freq_offset_hz=_finite_number(record.get("freq_offset_hz")),
+            chip_rate_error_ppm=_finite_number(record.get("chip_rate_error_ppm")),
         )
         result = self.decoder.decode(frame, link_crc="none")  # raw frames are CRC-free by contract
         result["receiver"] = receiver

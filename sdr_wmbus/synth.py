@@ -20,7 +20,8 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,9 @@ def modulate_fsk(
     offset_hz: float = 0.0,
     ppm: float = 0.0,
     phase: float = 0.0,
+    jitter_s: float = 0.0,
+    bt: float = 0.0,
+    rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Continuous-phase 2-FSK of ``chips`` at unit amplitude (complex64): chip 1 = offset + deviation.
 
@@ -78,6 +82,10 @@ def modulate_fsk(
     t = n / sample_rate with chip index floor(t * chip_rate), so any sample rate works, including ones
     with a non-integer number of samples per chip. The phase is the running sum of the instantaneous
     frequency, so it stays continuous across chip boundaries as in a real FSK transmitter.
+
+    ``jitter_s``: every chip boundary moves by a uniform draw within +-jitter_s (from ``rng``), as a
+    meter's transitions wander (EN 13757-4 allows +-3 us in mode T). ``bt``: Gaussian frequency shaping
+    (GFSK) with this bandwidth-time product; 0 is plain FSK.
     """
     chips = np.asarray(chips, dtype=np.uint8)
     if sample_rate <= 0 or chip_rate <= 0:
@@ -86,17 +94,62 @@ def modulate_fsk(
     n_chips = len(chips)
     if n_chips == 0:
         return np.zeros(0, dtype=np.complex64)
-    # Samples whose time falls inside the burst; the tiny slack keeps exact ratios from adding a sample.
-    n_samples = int(math.ceil(n_chips * sample_rate / actual_chip_rate - 1e-9))
-    # Multiply before dividing so that exact ratios (e.g. 24 samples per chip) give exact chip edges.
-    chip_index = np.floor(np.arange(n_samples, dtype=np.float64) * actual_chip_rate / sample_rate)
-    chip_index = np.minimum(chip_index.astype(np.int64), n_chips - 1)
-    frequency = offset_hz + deviation * (2.0 * chips[chip_index].astype(np.float64) - 1.0)
+    if jitter_s:
+        bounds = chip_bounds(n_chips, sample_rate, actual_chip_rate, jitter_s, rng)
+        n_samples = int(math.ceil(bounds[-1] - 1e-9))
+        chip_index = np.searchsorted(bounds[1:-1], np.arange(n_samples, dtype=np.float64), side="right")
+    else:
+        # Samples whose time falls inside the burst; the tiny slack keeps exact ratios from adding a sample.
+        n_samples = int(math.ceil(n_chips * sample_rate / actual_chip_rate - 1e-9))
+        # Multiply before dividing so that exact ratios (e.g. 24 samples per chip) give exact chip edges.
+        chip_index = np.floor(np.arange(n_samples, dtype=np.float64) * actual_chip_rate / sample_rate)
+        chip_index = np.minimum(chip_index.astype(np.int64), n_chips - 1)
+    level = 2.0 * chips[chip_index].astype(np.float64) - 1.0
+    if bt:
+        level = gaussian_shape(level, bt, sample_rate / actual_chip_rate)
+    frequency = offset_hz + deviation * level
     cycles = np.empty(n_samples, dtype=np.float64)
     cycles[0] = 0.0
     np.cumsum(frequency[:-1] / sample_rate, out=cycles[1:])
     angle = 2.0 * np.pi * np.mod(cycles, 1.0) + phase
     return np.exp(1j * angle).astype(np.complex64)
+
+
+def chip_bounds(
+    n_chips: int,
+    sample_rate: float,
+    chip_rate: float,
+    jitter_s: float,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
+    """Sample positions of the n_chips + 1 chip boundaries, the inner ones jittered by +-jitter_s."""
+    samples_per_chip = sample_rate / chip_rate
+    if not 0 <= jitter_s < 0.5 / chip_rate:
+        raise ValueError(
+            f"jitter {jitter_s * 1e6:g} us must be less than half a chip ({0.5e6 / chip_rate:.2f} us)"
+        )
+    bounds = np.arange(n_chips + 1, dtype=np.float64) * samples_per_chip
+    if jitter_s and n_chips > 1:
+        if rng is None:
+            raise ValueError("jitter needs a random generator")
+        bounds[1:-1] += rng.uniform(-jitter_s, jitter_s, n_chips - 1) * sample_rate
+    return bounds
+
+
+def gaussian_shape(level: np.ndarray, bt: float, samples_per_chip: float) -> np.ndarray:
+    """NRZ levels (+-1 per sample) through the Gaussian filter of GFSK with bandwidth-time product ``bt``.
+
+    sigma = sqrt(ln 2) / (2 pi BT) chips; the burst's first and last levels extend beyond its ends (the
+    transmitter sits on that tone before and after).
+    """
+    if not 0.1 <= bt <= 10:
+        raise ValueError(f"BT must be between 0.1 and 10 (0.5 is usual for GFSK), got {bt:g}")
+    sigma = math.sqrt(math.log(2.0)) / (2.0 * math.pi * bt) * samples_per_chip
+    half = max(1, int(math.ceil(4.0 * sigma)))
+    taps = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    padded = np.concatenate((np.full(half, level[0]), level, np.full(half, level[-1])))
+    return np.convolve(padded, taps, mode="valid")
 
 
 def noise_variance(signal_power: float, ecn0_db: float, sample_rate: float, chip_rate: float) -> float:
@@ -121,6 +174,11 @@ def add_noise(
     if signal_power is None:
         signal_power = float(np.mean(np.abs(iq) ** 2)) if len(iq) else 0.0
     variance = noise_variance(signal_power, ecn0_db, sample_rate, chip_rate)
+    return _plus_noise(iq, variance, rng)
+
+
+def _plus_noise(iq: np.ndarray, variance: float, rng: np.random.Generator) -> np.ndarray:
+    """``iq`` plus complex noise of ``variance``; drawing a signal in pieces draws the same noise."""
     noise = rng.standard_normal(2 * len(iq), dtype=np.float32).view(np.complex64)
     noise *= np.float32(math.sqrt(variance / 2.0))
     return (iq + noise).astype(np.complex64)
@@ -154,6 +212,246 @@ def _modes_for(mode: str, count: int) -> list[str]:
     raise ValueError(f"mode must be 't', 'c', 's', 'mixed' or 'all', got {mode!r}")
 
 
+# Chips of the sync word proper, where --sync-errors flips chips: T1 0000111101, C1 the first 0x543D,
+# S1 the 18-chip sync.
+_SYNC_WORD_CHIPS = {"T1": 10, "C1": 16, "S1": 18}
+
+
+def _check_chip_string(extra_chips: str) -> np.ndarray:
+    if any(c not in "01" for c in extra_chips):
+        raise ValueError(f"extra chips must be a string of 0 and 1, got {extra_chips!r}")
+    return np.array([int(c) for c in extra_chips], dtype=np.uint8)
+
+
+@dataclass
+class _Burst:
+    """One telegram's place in the stream and everything needed to modulate it when its turn comes."""
+
+    start: int
+    length: int
+    chips: np.ndarray
+    chip_rate: float
+    deviation: float
+    baseband: float
+    ppm: float
+    phase: float
+    jitter_seed: int | None
+
+
+class Synthesizer:
+    """A synthetic signal, planned up front and produced block by block (memory flat in its length).
+
+    ``sent`` (the record of every burst) and ``total_samples`` are known as soon as it is built;
+    ``blocks()`` yields the samples. ``synthesize`` is the same signal as one array.
+    """
+
+    def __init__(
+        self,
+        telegrams: Sequence[bytes],
+        mode: str = "t",
+        frame_format: str = "A",
+        sample_rate: float = 1.6e6,
+        center: float = CENTER_T1_C1_HZ,
+        offset_hz: FloatOrRange = 0.0,
+        ppm: FloatOrRange = 0.0,
+        ecn0_db: float | None = None,
+        gap_s: float = 0.01,
+        amplitude: float = 0.5,
+        seed: int = 0,
+        lead_s: float = 0.005,
+        chip_rate_error_pct: FloatOrRange = 0.0,
+        jitter_s: float = 0.0,
+        deviation_hz: FloatOrRange | None = None,
+        bt: float = 0.0,
+        extra_chips: str = "",
+        missing_chips: int = 0,
+        sync_errors: int = 0,
+    ) -> None:
+        if sample_rate <= 0:
+            raise ValueError(f"sample rate must be positive, got {sample_rate:g}")
+        if frame_format not in ("A", "B"):
+            raise ValueError(f"frame format must be 'A' or 'B', got {frame_format!r}")
+        if not telegrams:
+            raise ValueError("no telegrams to synthesise")
+        if gap_s < 0 or lead_s < 0:
+            raise ValueError("gap and lead-in must not be negative")
+        if jitter_s < 0:
+            raise ValueError(f"jitter must not be negative, got {jitter_s * 1e6:g} us")
+        if bt and not 0.1 <= bt <= 10:
+            raise ValueError(f"BT must be between 0.1 and 10 (0.5 is usual for GFSK), got {bt:g}")
+        if missing_chips < 0 or sync_errors < 0:
+            raise ValueError("missing chips and sync errors must not be negative")
+        extra = _check_chip_string(extra_chips)
+        modes = _modes_for(mode, len(telegrams))
+        if frame_format == "B" and "C1" not in modes:
+            raise ValueError("modes T1 and S1 send frame format A only; use mode 'c' or 'mixed' for format B")
+        frames = []
+        for index, telegram in enumerate(telegrams):
+            try:
+                frames.append(check_frame(telegram))
+            except ValueError as exc:
+                raise ValueError(f"telegram {index} ({bytes(telegram).hex().upper()}): {exc}") from None
+
+        self.sample_rate = sample_rate
+        self.amplitude = amplitude
+        rng = np.random.default_rng(seed)
+        noise_chip_rate = CHIP_RATE_S1 if all(m == "S1" for m in modes) else CHIP_RATE_T1
+        self.noise_var = (
+            None if ecn0_db is None else noise_variance(amplitude**2, ecn0_db, sample_rate, noise_chip_rate)
+        )
+        position = int(round(lead_s * sample_rate))
+        gap = int(round(gap_s * sample_rate))
+        self.bursts: list[_Burst] = []
+        self.sent: list[dict] = []
+        for index, (frame, air_mode) in enumerate(zip(frames, modes, strict=True)):
+            # Draw order: offset, ppm and phase first, as before these options existed, so a seed gives
+            # the same signal as it always did when they are not used.
+            offset = _draw(offset_hz, rng, "offset")
+            ppm_value = _draw(ppm, rng, "ppm")
+            phase = float(rng.uniform(0.0, 2.0 * np.pi))
+            ppm_value += 1e4 * _draw(chip_rate_error_pct, rng, "chip-rate error")
+            if ppm_value <= -0.5e6:
+                raise ValueError(f"telegram {index}: chip-rate error {ppm_value / 1e4:g} % is not a rate")
+            carrier = CENTER_T1_C1_HZ
+            if air_mode == "T1":
+                chips = t1_chips(frame)
+                chip_rate, deviation, fmt = CHIP_RATE_T1, DEVIATION_T1_HZ, "A"
+                sync_chip = 2 * T1_PREAMBLE_PAIRS
+            elif air_mode == "C1":
+                chips = c1_chips(frame, frame_format)
+                chip_rate, deviation, fmt = CHIP_RATE_C1, DEVIATION_C1_HZ, frame_format
+                sync_chip = 2 * C1_PREAMBLE_PAIRS
+            else:
+                chips = s1_chips(frame)
+                chip_rate, deviation, fmt, carrier = CHIP_RATE_S1, DEVIATION_S1_HZ, "A", CENTER_S1_HZ
+                sync_chip = 2 * S1_PREAMBLE_PAIRS
+            if deviation_hz is not None:
+                deviation = _draw(deviation_hz, rng, "deviation")
+                if deviation <= 0:
+                    raise ValueError(f"telegram {index}: deviation must be positive, got {deviation:g} Hz")
+            flipped: list[int] = []
+            if len(extra) or missing_chips or sync_errors:
+                if missing_chips > sync_chip:
+                    raise ValueError(f"cannot remove {missing_chips} chips from a {sync_chip}-chip preamble")
+                sync_length = _SYNC_WORD_CHIPS[air_mode]
+                if sync_errors > sync_length:
+                    raise ValueError(f"the {air_mode} sync word has only {sync_length} chips to flip")
+                chips = np.concatenate((chips[: sync_chip - missing_chips], extra, chips[sync_chip:]))
+                sync_chip += len(extra) - missing_chips
+                if sync_errors:
+                    flipped = sorted(int(k) for k in rng.choice(sync_length, sync_errors, replace=False))
+                    chips[sync_chip + np.array(flipped)] ^= 1
+            jitter_seed = int(rng.integers(2**63)) if jitter_s else None
+            baseband = (carrier - center) + offset
+            if abs(baseband) + deviation >= sample_rate / 2:
+                raise ValueError(
+                    f"telegram {index}: carrier at {baseband / 1e3:+.1f} kHz ± {deviation / 1e3:g} kHz "
+                    f"does not fit in {sample_rate / 1e6:g} Msps (±{sample_rate / 2e3:g} kHz)"
+                )
+            actual_chip_rate = chip_rate * (1.0 + ppm_value * 1e-6)
+            if jitter_s:
+                bounds = chip_bounds(
+                    len(chips), sample_rate, actual_chip_rate, jitter_s, np.random.default_rng(jitter_seed)
+                )
+                length = int(math.ceil(bounds[-1] - 1e-9))
+                sync_offset = int(math.ceil(bounds[sync_chip] - 1e-9))
+            else:
+                length = int(math.ceil(len(chips) * sample_rate / actual_chip_rate - 1e-9))
+                sync_offset = int(math.ceil(sync_chip * sample_rate / actual_chip_rate - 1e-9))
+            self.bursts.append(
+                _Burst(position, length, chips, chip_rate, deviation, baseband, ppm_value, phase, jitter_seed)
+            )
+            self.sent.append(
+                {
+                    "index": index,
+                    "mode": air_mode,
+                    "frame_format": fmt,
+                    "hex": frame.hex().upper(),
+                    "start_sample": position,
+                    "end_sample": position + length,
+                    "sync_sample": position + sync_offset,
+                    "offset_hz": offset,
+                    "baseband_hz": baseband,
+                    "ppm": ppm_value,
+                    "deviation_hz": deviation,
+                    "ecn0_db": _burst_ecn0(ecn0_db, chip_rate, noise_chip_rate),
+                }
+            )
+            if jitter_s:
+                self.sent[-1]["jitter_us"] = jitter_s * 1e6
+            if bt:
+                self.sent[-1]["bt"] = bt
+            if len(extra) or missing_chips:
+                self.sent[-1]["extra_chips"] = extra_chips
+                self.sent[-1]["missing_chips"] = missing_chips
+            if sync_errors:
+                self.sent[-1]["sync_errors"] = flipped
+            position += length + gap
+        self.total_samples = position
+        # The noise continues the seed's random stream after the draws above (as it always has); its
+        # state is kept so that every pass over blocks() gives the same signal.
+        self._noise_state = rng.bit_generator.state
+        self.jitter_s = jitter_s
+        self.bt = bt
+        self.burst_samples = sum(b.length for b in self.bursts)
+
+    def _modulate(self, burst: _Burst) -> np.ndarray:
+        rng = None if burst.jitter_seed is None else np.random.default_rng(burst.jitter_seed)
+        iq = modulate_fsk(
+            burst.chips,
+            self.sample_rate,
+            burst.chip_rate,
+            burst.deviation,
+            burst.baseband,
+            burst.ppm,
+            burst.phase,
+            jitter_s=self.jitter_s,
+            bt=self.bt,
+            rng=rng,
+        )
+        iq *= np.float32(self.amplitude)
+        return iq
+
+    def blocks(self, block_samples: int = 262144) -> Iterator[np.ndarray]:
+        """The signal in chunks of ``block_samples`` (the last may be shorter); one burst is modulated
+        at a time, and the noise is drawn in order, so any chunk size gives the same samples."""
+        if block_samples < 1:
+            raise ValueError(f"block_samples must be at least 1, not {block_samples}")
+        rng = np.random.Generator(np.random.PCG64())
+        rng.bit_generator.state = self._noise_state
+        upcoming = iter(self.bursts)
+        burst = next(upcoming, None)
+        current: tuple[_Burst, np.ndarray] | None = None
+        for start in range(0, self.total_samples, block_samples):
+            end = min(start + block_samples, self.total_samples)
+            chunk = np.zeros(end - start, dtype=np.complex64)
+            while burst is not None and burst.start < end:
+                if current is None or current[0] is not burst:
+                    current = (burst, self._modulate(burst))
+                lo, hi = max(start, burst.start), min(end, burst.start + burst.length)
+                chunk[lo - start : hi - start] = current[1][lo - burst.start : hi - burst.start]
+                if burst.start + burst.length > end:
+                    break  # continues in the next chunk
+                burst = next(upcoming, None)
+            if self.noise_var is not None:
+                chunk = _plus_noise(chunk, self.noise_var, rng)
+            yield chunk
+
+    def integer_gain(self) -> float:
+        """Gain (<= 1) that keeps the signal from clipping in cu8/cs8/cs16 (full scale 1), decided from
+        the plan (amplitude, noise level, share of time in bursts) rather than from the samples, so the
+        file can be written as it is produced: with noise whose peaks would clip (amplitude + 5 sigma per
+        component above full scale), signal and noise are scaled to 4 sigma of headroom on the RMS, as a
+        receiver's gain would; Ec/N0 does not change."""
+        noise = 0.0 if self.noise_var is None else self.noise_var / 2.0
+        peak = self.amplitude + 5.0 * math.sqrt(noise)
+        if peak <= 1.0:
+            return 1.0
+        fill = self.burst_samples / max(self.total_samples, 1)
+        component_rms = math.sqrt(noise + fill * self.amplitude**2 / 2.0)
+        return min(1.0, 1.0 / (_CLIP_HEADROOM_SIGMA * component_rms))
+
+
 def synthesize(
     telegrams: Sequence[bytes],
     mode: str = "t",
@@ -167,6 +465,7 @@ def synthesize(
     amplitude: float = 0.5,
     seed: int = 0,
     lead_s: float = 0.005,
+    **impairments,
 ) -> tuple[np.ndarray, list[dict]]:
     """IQ of ``telegrams`` sent one after the other, and a record of what was sent where.
 
@@ -180,85 +479,24 @@ def synthesize(
     error) are fixed or (lo, hi) ranges drawn per telegram; the record keeps the drawn values. The
     burst phase is random. Everything random comes from ``seed``, so a seed reproduces the signal.
 
+    ``impairments`` (see Synthesizer): ``chip_rate_error_pct`` (fixed or range, added to ``ppm``),
+    ``jitter_s`` (per transition), ``deviation_hz`` (fixed or range; default the mode's), ``bt``
+    (Gaussian shaping), ``extra_chips`` (a string of chips sent between preamble and sync word),
+    ``missing_chips`` (preamble chips left out before the sync word), ``sync_errors`` (chips of the
+    sync word sent inverted).
+
     Record keys: index, mode ('T1'/'C1'/'S1'), frame_format, hex (CRC-free frame), start_sample and
     end_sample (the burst is iq[start_sample:end_sample]), sync_sample (first sample of the sync word,
-    after the preamble), offset_hz, baseband_hz, ppm, ecn0_db.
+    after the preamble and any extra chips), offset_hz, baseband_hz, ppm (the whole chip-rate error),
+    deviation_hz, ecn0_db; jitter_us, bt, extra_chips/missing_chips, sync_errors (the flipped chips'
+    positions) when used.
     """
-    if sample_rate <= 0:
-        raise ValueError(f"sample rate must be positive, got {sample_rate:g}")
-    if frame_format not in ("A", "B"):
-        raise ValueError(f"frame format must be 'A' or 'B', got {frame_format!r}")
-    if not telegrams:
-        raise ValueError("no telegrams to synthesise")
-    if gap_s < 0 or lead_s < 0:
-        raise ValueError("gap and lead-in must not be negative")
-    modes = _modes_for(mode, len(telegrams))
-    if frame_format == "B" and "C1" not in modes:
-        raise ValueError("modes T1 and S1 send frame format A only; use mode 'c' or 'mixed' for format B")
-    frames = []
-    for index, telegram in enumerate(telegrams):
-        try:
-            frames.append(check_frame(telegram))
-        except ValueError as exc:
-            raise ValueError(f"telegram {index} ({bytes(telegram).hex().upper()}): {exc}") from None
-
-    rng = np.random.default_rng(seed)
-    noise_chip_rate = CHIP_RATE_S1 if all(m == "S1" for m in modes) else CHIP_RATE_T1
-    lead = int(round(lead_s * sample_rate))
-    gap = int(round(gap_s * sample_rate))
-    pieces: list[np.ndarray] = [np.zeros(lead, dtype=np.complex64)]
-    position = lead
-    sent: list[dict] = []
-    for index, (frame, air_mode) in enumerate(zip(frames, modes, strict=True)):
-        offset = _draw(offset_hz, rng, "offset")
-        ppm_value = _draw(ppm, rng, "ppm")
-        phase = float(rng.uniform(0.0, 2.0 * np.pi))
-        carrier = CENTER_T1_C1_HZ
-        if air_mode == "T1":
-            chips = t1_chips(frame)
-            chip_rate, deviation, fmt = CHIP_RATE_T1, DEVIATION_T1_HZ, "A"
-            sync_chip = 2 * T1_PREAMBLE_PAIRS
-        elif air_mode == "C1":
-            chips = c1_chips(frame, frame_format)
-            chip_rate, deviation, fmt = CHIP_RATE_C1, DEVIATION_C1_HZ, frame_format
-            sync_chip = 2 * C1_PREAMBLE_PAIRS
-        else:
-            chips = s1_chips(frame)
-            chip_rate, deviation, fmt, carrier = CHIP_RATE_S1, DEVIATION_S1_HZ, "A", CENTER_S1_HZ
-            sync_chip = 2 * S1_PREAMBLE_PAIRS
-        baseband = (carrier - center) + offset
-        if abs(baseband) + deviation >= sample_rate / 2:
-            raise ValueError(
-                f"telegram {index}: carrier at {baseband / 1e3:+.1f} kHz ± {deviation / 1e3:g} kHz "
-                f"does not fit in {sample_rate / 1e6:g} Msps (±{sample_rate / 2e3:g} kHz)"
-            )
-        burst = modulate_fsk(chips, sample_rate, chip_rate, deviation, baseband, ppm_value, phase)
-        burst *= np.float32(amplitude)
-        actual_chip_rate = chip_rate * (1.0 + ppm_value * 1e-6)
-        sync_offset = int(math.ceil(sync_chip * sample_rate / actual_chip_rate - 1e-9))
-        sent.append(
-            {
-                "index": index,
-                "mode": air_mode,
-                "frame_format": fmt,
-                "hex": frame.hex().upper(),
-                "start_sample": position,
-                "end_sample": position + len(burst),
-                "sync_sample": position + sync_offset,
-                "offset_hz": offset,
-                "baseband_hz": baseband,
-                "ppm": ppm_value,
-                "ecn0_db": _burst_ecn0(ecn0_db, chip_rate, noise_chip_rate),
-            }
-        )
-        pieces.append(burst)
-        pieces.append(np.zeros(gap, dtype=np.complex64))
-        position += len(burst) + gap
-    iq = np.concatenate(pieces)
-    if ecn0_db is not None:
-        # T1 and C1 run at 100 kcps, so one noise level gives both the same Ec/N0.
-        iq = add_noise(iq, ecn0_db, sample_rate, noise_chip_rate, rng, signal_power=amplitude**2)
-    return iq, sent
+    plan = Synthesizer(
+        telegrams, mode, frame_format, sample_rate, center, offset_hz, ppm, ecn0_db, gap_s, amplitude,
+        seed, lead_s, **impairments,
+    )  # fmt: skip
+    iq = np.concatenate(list(plan.blocks(1 << 20)))
+    return iq, plan.sent
 
 
 def _burst_ecn0(ecn0_db: float | None, chip_rate: float, noise_chip_rate: float) -> float | None:
@@ -309,6 +547,16 @@ def _positive_si(text: str) -> float:
 
 def _non_negative_float(text: str) -> float:
     value = parse_si(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
     return value
@@ -368,6 +616,55 @@ def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="PPM|LO:HI",
         help="chip-rate error in ppm, fixed or drawn per telegram (--ppm=-50:50 for negative LO)",
+    )
+    parser.add_argument(
+        "--chip-rate-error",
+        type=parse_value_or_range,
+        default=0.0,
+        metavar="PCT|LO:HI",
+        help="chip-rate error in percent, fixed or drawn per telegram (adds to --ppm; mode T allows "
+        "+-10 %%, S +-2 %%)",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="US",
+        help="each chip transition moves by up to +-US microseconds (uniform; mode T allows 3)",
+    )
+    parser.add_argument(
+        "--deviation",
+        type=parse_value_or_range,
+        default=None,
+        metavar="HZ|LO:HI",
+        help="FSK deviation, fixed or drawn per telegram (default: T1/S1 50k, C1 45k)",
+    )
+    parser.add_argument(
+        "--bt",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="BT",
+        help="Gaussian frequency shaping (GFSK) with this bandwidth-time product, e.g. 0.5 (default: none)",
+    )
+    parser.add_argument(
+        "--extra-chips",
+        default="",
+        metavar="CHIPS",
+        help="chips sent between the preamble and the sync word, e.g. 1 or 0 (a sync slip)",
+    )
+    parser.add_argument(
+        "--missing-chips",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="leave out the last N preamble chips before the sync word",
+    )
+    parser.add_argument(
+        "--sync-errors",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="send N chips of the sync word inverted (positions drawn per telegram)",
     )
     parser.add_argument(
         "--ecn0", type=float, default=None, metavar="DB", help="Ec/N0 in dB (chip energy / noise density)"
@@ -459,7 +756,7 @@ def run_synth(args: argparse.Namespace) -> int:
         return fail(f"cannot tell the IQ format from {args.output!r}; give --format ({known})")
     try:
         telegrams = _read_telegrams(args) * args.repeat
-        iq, sent = synthesize(
+        plan = Synthesizer(
             telegrams,
             mode=args.mode,
             frame_format=args.frame_format,
@@ -471,34 +768,41 @@ def run_synth(args: argparse.Namespace) -> int:
             gap_s=args.gap,
             amplitude=args.amplitude,
             seed=args.seed,
+            chip_rate_error_pct=args.chip_rate_error,
+            jitter_s=args.jitter * 1e-6,
+            deviation_hz=args.deviation,
+            bt=args.bt,
+            extra_chips=args.extra_chips,
+            missing_chips=args.missing_chips,
+            sync_errors=args.sync_errors,
         )
     except ValueError as exc:
         return fail(str(exc))
-    try:
-        from .sources import write_iq
-    except ImportError:
-        return fail("writing IQ files needs sdr_wmbus.sources.write_iq, which this build lacks")
-    gain = scale_for_integer_format(iq) if fmt in INTEGER_FORMATS else 1.0
-    if gain != 1.0:
-        iq = iq * np.float32(gain)
+    from .sources import IQFileWriter, SourceError
+
+    sent = plan.sent
+    gain = plan.integer_gain() if fmt in INTEGER_FORMATS else 1.0
     list_path = args.list
     if list_path is None and args.output != "-":
         list_path = args.output + ".telegrams.jsonl"
     try:
         description = f"sdr-wmbus synth: {len(sent)} telegrams, mode {args.mode}, seed {args.seed}"
-        write_iq(args.output, iq, fmt, args.rate, args.center, description)
+        # Written as it is produced: memory stays flat however long the signal.
+        with IQFileWriter(args.output, fmt, args.rate, args.center, description) as writer:
+            for block in plan.blocks():
+                writer.write(block * np.float32(gain) if gain != 1.0 else block)
         if list_path:
             with open(list_path, "w") as handle:
                 for entry in sent:
                     handle.write(json.dumps(entry) + "\n")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SourceError) as exc:
         return fail(f"cannot write output: {exc}")
     counts = {m: sum(1 for e in sent if e["mode"] == m) for m in ("T1", "C1", "S1")}
     summary = ", ".join(f"{n} {m}" for m, n in counts.items() if n)
     plural = "s" if len(sent) != 1 else ""
     print(
-        f"sdr-wmbus synth: {len(sent)} telegram{plural} ({summary}), {len(iq)} samples "
-        f"({len(iq) / args.rate:.3f} s at {args.rate / 1e6:g} Msps) -> {args.output} [{fmt}]"
+        f"sdr-wmbus synth: {len(sent)} telegram{plural} ({summary}), {plan.total_samples} samples "
+        f"({plan.total_samples / args.rate:.3f} s at {args.rate / 1e6:g} Msps) -> {args.output} [{fmt}]"
         + (f", scaled by {gain:.3g} to avoid clipping" if gain != 1.0 else "")
         + (f", list -> {list_path}" if list_path else ""),
         file=sys.stderr,

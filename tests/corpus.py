@@ -61,6 +61,7 @@ HEADER_FIELDS = {
     "rssi_dbfs",
     "snr_db",
     "freq_offset_hz",
+    "chip_rate_error_ppm",
     "security_mode",
 }
 

@@ -37,8 +37,10 @@ def test_replay_bundled_sample_decodes_every_telegram():
     assert by_id["12345678"]["total_m3"] == 28504.27  # Elster, security mode 5
     assert by_id["43054304"]["total_kwh"] == 9341  # Sensostar, mode 7
     assert by_id["67042798"]["error"] == "encrypted, no key for meter 67042798"
-    for o in out:
-        assert {"rssi_dbfs", "snr_db", "freq_offset_hz", "sample", "time_s"} <= set(o)
+    for o, s in zip(out, sent, strict=True):
+        assert {"rssi_dbfs", "snr_db", "freq_offset_hz", "chip_rate_error_ppm", "sample", "time_s"} <= set(o)
+        assert isinstance(o["chip_rate_error_ppm"], int)
+        assert abs(o["chip_rate_error_ppm"] - s["ppm"]) < 500  # the meter's chip clock, as sent
     summary = proc.stderr.decode()
     assert "7 telegrams (T1 4, C1 3)" in summary
 
@@ -120,3 +122,32 @@ def test_bench_reports_throughput(tmp_path):
     text = proc.stdout.decode()
     assert "7 telegrams decoded" in text
     assert "x real time at 1.6 Msps" in text and "complex samples/s" in text
+
+
+def test_replay_max_offset_hears_a_carrier_150_khz_off(tmp_path):
+    out = tmp_path / "far_1M6.cu8"
+    synth = sdr_wmbus("synth", str(out), "--offset", "150k", "--ecn0", "15", "--mode", "mixed")
+    assert synth.returncode == 0, synth.stderr
+    sent = [json.loads(line) for line in Path(f"{out}.telegrams.jsonl").read_text().splitlines()]
+    wide = sdr_wmbus("replay", str(out), "--rate", "1.6M", "--raw-only", "--max-offset", "150k", "-q")
+    assert wide.returncode == 0, wide.stderr
+    got = json_lines(wide)
+    assert [g["raw"] for g in got] == [s["hex"].lower() for s in sent]
+    assert all(abs(g["freq_offset_hz"] - 150e3) < 5e3 for g in got)
+    narrow = sdr_wmbus("replay", str(out), "--rate", "1.6M", "--raw-only", "-q")
+    assert len(json_lines(narrow)) < len(sent)
+
+
+def test_replay_max_offset_errors_and_band_warning(tmp_path):
+    bad = sdr_wmbus("replay", str(SAMPLE), "--max-offset", "2M")
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip() == "sdr-wmbus: error: --max-offset: expected 0 to 500k Hz, got '2M'"
+    # 1 Msps tuned for all three modes: T1/C1 sit at +325 kHz, no room above them for a side channel
+    out = tmp_path / "x.cu8"
+    synth = sdr_wmbus("synth", str(out), "--rate", "1M", "--center", "868.625M")
+    assert synth.returncode == 0, synth.stderr
+    warn = sdr_wmbus(
+        "replay", str(out), "--rate", "1M", "--center", "868.625M", "--max-offset", "150k", "--raw-only"
+    )
+    assert warn.returncode == 0
+    assert "warning: T1/C1 carriers received within -170..+60 kHz only" in warn.stderr.decode()

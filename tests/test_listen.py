@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -37,8 +38,10 @@ def renumbered(frame: bytes, meter_id: str) -> bytes:
     return frame[:4] + bytes.fromhex(meter_id)[::-1] + frame[8:]
 
 
-def cu8_signal(telegrams: list[bytes], offset_hz: float = 0.0, seed: int = 1) -> bytes:
-    iq, _ = synthesize(telegrams, mode="t", sample_rate=RATE, offset_hz=offset_hz, ecn0_db=20.0, seed=seed)
+def cu8_signal(telegrams: list[bytes], offset_hz: float = 0.0, seed: int = 1, **impairments) -> bytes:
+    iq, _ = synthesize(
+        telegrams, mode="t", sample_rate=RATE, offset_hz=offset_hz, ecn0_db=20.0, seed=seed, **impairments
+    )
     return complex64_to_cu8(iq.astype(np.complex64)).tobytes()
 
 
@@ -150,12 +153,15 @@ def test_listen_survives_the_server_going_away_and_decodes_after_the_gap(tmp_pat
 
 
 def test_listen_auto_ppm_measures_the_dongle_and_corrects_it():
-    # Every carrier 17.4 kHz low: a dongle whose oscillator runs 20 ppm fast.
+    # Every carrier 17.4 kHz low: a dongle whose oscillator runs 20 ppm fast (and meters whose chip
+    # clocks run 2 % fast, which the stats lines report per meter).
     offset = -20e-6 * 868.95e6
     ids = ["10000001", "10000002", "10000003", "10000004"]
-    data = cu8_signal([renumbered(QUNDIS, i) for i in ids], offset_hz=offset)
+    data = cu8_signal([renumbered(QUNDIS, i) for i in ids], offset_hz=offset, chip_rate_error_pct=2.0)
     with RtlTcpServer(data, rate=RATE) as server:
-        listen = Listen("--rtl-tcp", f"127.0.0.1:{server.port}", "--ppm", "auto", "-v")
+        listen = Listen(
+            "--rtl-tcp", f"127.0.0.1:{server.port}", "--ppm", "auto", "-v", "--stats-interval", "0.05"
+        )
         got = listen.wait_for(len(ids))
         deadline = time.monotonic() + 10
         while Command.SET_FREQ_CORRECTION not in dict(server.commands[5:]) and time.monotonic() < deadline:
@@ -166,6 +172,8 @@ def test_listen_auto_ppm_measures_the_dongle_and_corrects_it():
     corrections = [v for c, v in server.commands if c == Command.SET_FREQ_CORRECTION]
     assert corrections[0] == 0 and corrections[-1] == 20
     assert "+20 ppm" in listen.stderr
+    clocks = [int(v) for v in re.findall(r"1000000\d [-+]\d+ Hz chip clock ([-+]\d+) ppm", listen.stderr)]
+    assert clocks and all(abs(clock - 20000) < 1000 for clock in clocks), listen.stderr
 
 
 def test_listen_reports_an_unreachable_server_in_one_line():

@@ -221,6 +221,12 @@ def test_seen_lists_every_meter_and_only_ignore_filter(tmp_path):
     sent = [json.loads(line) for line in Path(f"{SAMPLE}.telegrams.jsonl").read_text().splitlines()]
     assert nokey["mode"] == sent[-1]["mode"] and nokey["telegrams"] == 1 and "best_rssi_dbfs" in nokey
     assert listing["78563412"]["encrypted"] is False and listing["78563412"]["decoded"] is True
+    # each meter's transmitter as last measured: carrier offset and chip clock
+    by_id = {json.loads(line)["id"]: json.loads(line) for line in proc.stdout.decode().splitlines()}
+    kamstrup = listing["76348799"]
+    assert kamstrup["last_freq_offset_hz"] == by_id["76348799"]["freq_offset_hz"]
+    assert kamstrup["last_chip_rate_error_ppm"] == by_id["76348799"]["chip_rate_error_ppm"]
+    assert isinstance(nokey["last_chip_rate_error_ppm"], int)
     proc = sdr_wmbus("replay", str(SAMPLE), "--ignore", "67042798,7*", "-q")
     ids = {json.loads(line)["id"] for line in proc.stdout.decode().splitlines()}
     assert ids == DECODABLE - {"78563412", "76348799"}

@@ -9,9 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from sdr_wmbus.phy.encode import c1_chips, t1_chips
+from sdr_wmbus.dsp.convert import complex64_to_cu8
+from sdr_wmbus.phy.encode import c1_chips, s1_chips, t1_chips
+from sdr_wmbus.sources import open_iq
 from sdr_wmbus.synth import (
     DEFAULT_TELEGRAMS,
+    Synthesizer,
     add_noise,
     add_synth_arguments,
     iq_format_for,
@@ -259,22 +262,16 @@ def test_cli_writes_iq_and_list(tmp_path, capsys):
     assert out.stat().st_size >= entries[-1]["end_sample"] * 8
 
 
-def test_cli_stdout_defaults_to_cu8_without_list(tmp_path, capsys, monkeypatch):
-    sources = pytest.importorskip("sdr_wmbus.sources")
-    if not hasattr(sources, "write_iq"):
-        pytest.skip("sdr_wmbus.sources.write_iq not available yet")
-    written = {}
-
-    def fake_write_iq(path, iq, fmt, rate, center=None, description=None):
-        written.update(path=path, n=len(iq), fmt=fmt, rate=rate, center=center)
-
-    monkeypatch.setattr(sources, "write_iq", fake_write_iq)
+def test_cli_stdout_defaults_to_cu8_without_list(tmp_path, capsysbinary, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_synth(make_args(["-", "--rate", "1200k", "--telegram", V10_FRAME.hex()])) == 0
-    assert written["path"] == "-" and written["fmt"] == "cu8" and written["rate"] == 1.2e6
-    assert written["center"] == pytest.approx(868.95e6)
+    captured = capsysbinary.readouterr()
+    plan = Synthesizer([V10_FRAME], sample_rate=1.2e6)
+    assert len(captured.out) == 2 * plan.total_samples  # cu8: two bytes a sample
+    expected = complex64_to_cu8(np.concatenate(list(plan.blocks())))
+    assert captured.out == expected.tobytes()
     assert not list(tmp_path.iterdir())
-    assert "1 telegram (1 T1)" in capsys.readouterr().err
+    assert "1 telegram (1 T1)" in captured.err.decode()
 
 
 def test_integer_formats_get_headroom():
@@ -284,3 +281,224 @@ def test_integer_formats_get_headroom():
     gain = scale_for_integer_format(noisy)
     assert 0 < gain < 1
     assert np.mean(np.abs((noisy * gain).view(np.float32)) > 1.0) < 1e-3
+
+
+# --- impairments for the receiver's tolerance tests, and streaming ------------------------------------
+
+
+@pytest.mark.parametrize("block", [1, 999, 65536, 10**7])
+def test_blocks_give_the_same_signal_for_any_block_size(block: int):
+    kwargs = dict(mode="mixed", ecn0_db=9.0, offset_hz=(-20e3, 20e3), jitter_s=2e-6, seed=4, gap_s=0.001)
+    plan = Synthesizer([V13, V6, V10_FRAME], **kwargs)
+    whole, sent = synthesize([V13, V6, V10_FRAME], **kwargs)
+    assert plan.sent == sent and plan.total_samples == len(whole)
+    step = block if block > 1 else 1
+    if block == 1:  # one-sample blocks over a short stretch only (slow), then the rest in one go
+        pieces = []
+        for piece in plan.blocks(1):
+            pieces.append(piece)
+            if len(pieces) == 5000:
+                break
+        np.testing.assert_array_equal(np.concatenate(pieces), whole[:5000])
+        return
+    np.testing.assert_array_equal(np.concatenate(list(plan.blocks(step))), whole)
+    # a second pass gives the same signal again
+    np.testing.assert_array_equal(np.concatenate(list(plan.blocks(step))), whole)
+
+
+@pytest.mark.parametrize("percent", [-12.0, -3.0, 2.0, 10.0])
+def test_chip_rate_error_in_percent(percent: float):
+    iq, sent = synthesize([V13], chip_rate_error_pct=percent, ppm=100.0, sample_rate=1.6e6, lead_s=0.0)
+    total_ppm = 100.0 + percent * 1e4
+    assert sent[0]["ppm"] == pytest.approx(total_ppm)
+    chips = t1_chips(V13)
+    rate = 100e3 * (1 + total_ppm * 1e-6)
+    assert abs(sent[0]["end_sample"] - len(chips) * 1.6e6 / rate) <= 1
+    got = demodulate(iq, 0, len(chips), 1.6e6, rate)
+    np.testing.assert_array_equal(got, chips)
+
+
+def transitions(freq: np.ndarray, centre_hz: float = 0.0) -> np.ndarray:
+    """Sample positions (fractional) where the discriminator crosses the centre frequency."""
+    above = freq > centre_hz
+    index = np.nonzero(above[1:] != above[:-1])[0]
+    a, b = freq[index] - centre_hz, freq[index + 1] - centre_hz
+    return index + a / (a - b) + 1.0  # entry n of the discriminator spans samples n..n+1
+
+
+def test_jitter_moves_each_transition_within_bounds():
+    rate, jitter = 3.2e6, 3e-6
+    chips = t1_chips(V13)
+    rng = np.random.default_rng(1)
+    iq = modulate_fsk(chips, rate, 100e3, 50e3, jitter_s=jitter, rng=rng)
+    edges = transitions(discriminator(iq, rate))
+    nominal = (np.nonzero(chips[1:] != chips[:-1])[0] + 1) * rate / 100e3
+    assert len(edges) == len(nominal)
+    moved = (edges - nominal) / rate
+    assert np.max(np.abs(moved)) <= jitter + 1.1 / rate  # within +-3 us (and the sample grid)
+    assert np.max(moved) > 0.8 * jitter and np.min(moved) < -0.8 * jitter  # both ways, near the bound
+    assert np.std(moved) == pytest.approx(jitter / math.sqrt(3), rel=0.15)  # uniform
+    # Continuous phase and only the two tones, still.
+    assert np.max(np.abs(discriminator(iq, rate))) <= 50e3 + 2.0
+    with pytest.raises(ValueError, match="half a chip"):
+        modulate_fsk(chips, rate, 100e3, 50e3, jitter_s=6e-6, rng=rng)
+
+
+def test_jitter_in_synthesize_is_reproducible_and_in_the_record():
+    a, sent = synthesize([V13, V6], mode="mixed", jitter_s=3e-6, seed=2)
+    b, _ = synthesize([V13, V6], mode="mixed", jitter_s=3e-6, seed=2)
+    c, _ = synthesize([V13, V6], mode="mixed", seed=2)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert all(entry["jitter_us"] == pytest.approx(3.0) for entry in sent)
+
+
+@pytest.mark.parametrize("deviation", [40e3, 80e3, (33.75e3, 56.25e3)])
+def test_deviation(deviation):
+    iq, sent = synthesize(
+        [V6, V6], mode="c", deviation_hz=deviation, sample_rate=2.4e6, offset_hz=5e3, seed=1
+    )
+    for entry in sent:
+        if isinstance(deviation, tuple):
+            assert deviation[0] <= entry["deviation_hz"] <= deviation[1]
+        else:
+            assert entry["deviation_hz"] == deviation
+        freq = discriminator(iq[entry["start_sample"] : entry["end_sample"]], 2.4e6)
+        assert np.max(np.abs(freq - 5e3)) == pytest.approx(entry["deviation_hz"], abs=5.0)
+    assert sent[0]["deviation_hz"] != sent[1]["deviation_hz"] or not isinstance(deviation, tuple)
+
+
+def test_gaussian_shaping():
+    rate = 2.4e6
+    chips = t1_chips(V13)
+    plain = modulate_fsk(chips, rate, 100e3, 50e3)
+    shaped = modulate_fsk(chips, rate, 100e3, 50e3, bt=0.5)
+    assert len(shaped) == len(plain)
+    freq = discriminator(shaped, rate)
+    centres = chip_centres(len(chips), rate, 100e3)[:-1]
+    # chips still on their side of the carrier, as a receiver slices them
+    np.testing.assert_array_equal((freq[centres] > 0).astype(np.uint8), chips[:-1])
+    # an isolated chip (neighbours differ) no longer reaches the full deviation; within a run it does
+    isolated = [k for k in range(1, len(chips) - 2) if chips[k - 1] != chips[k] != chips[k + 1]]
+    runs = [k for k in range(1, len(chips) - 3) if len(set(chips[k - 1 : k + 3])) == 1]  # 2nd of 4
+    assert isolated and runs
+    assert np.max(np.abs(freq[centres[isolated]])) < 0.9 * 50e3
+    assert np.min(np.abs(freq[centres[runs]])) > 0.99 * 50e3
+    # the shaping is smooth: no step between samples larger than a plain FSK's slope allows
+    assert np.max(np.abs(np.diff(freq))) < 0.2 * 100e3
+    with pytest.raises(ValueError, match="BT"):
+        synthesize([V13], bt=0.01)
+
+
+@pytest.mark.parametrize(
+    ("mode", "extra", "missing", "sync"),
+    [
+        ("t", "1", 0, [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]),
+        ("t", "0", 0, [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]),
+        ("t", "", 1, [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]),
+        ("c", "1", 0, [0, 1, 0, 1, 0, 1, 0, 0, 0, 0]),
+        ("s", "0", 0, [0, 0, 0, 1, 1, 1, 0, 1, 1, 0]),
+    ],
+)
+def test_extra_and_missing_chips_before_the_sync_word(mode, extra, missing, sync):
+    rate = 1.6e6
+    iq, sent = synthesize([V10_FRAME], mode=mode, extra_chips=extra, missing_chips=missing, sample_rate=rate)
+    entry = sent[0]
+    chip_rate = 32768.0 if mode == "s" else 100e3
+    nominal = {"t": t1_chips, "c": c1_chips, "s": s1_chips}[mode](V10_FRAME)
+    assert entry["end_sample"] - entry["start_sample"] == math.ceil(
+        (len(nominal) + len(extra) - missing) * rate / chip_rate - 1e-9
+    )
+    centre = entry["baseband_hz"]
+    assert demodulate(iq, entry["sync_sample"], 10, rate, chip_rate, centre).tolist() == sync
+    before = demodulate(
+        iq, entry["sync_sample"] - math.ceil(4 * rate / chip_rate), 4, rate, chip_rate, centre
+    )
+    expected_before = {"1": [1, 0, 1, 1], "0": [1, 0, 1, 0], "": [0, 1, 0, 1]}[extra]
+    if missing:
+        expected_before = [1, 0, 1, 0]
+    assert before.tolist() == expected_before
+    assert entry["extra_chips"] == extra and entry["missing_chips"] == missing
+
+
+def test_sync_errors_flip_chips_of_the_sync_word():
+    rate = 1.6e6
+    iq, sent = synthesize([V10_FRAME] * 4, mode="t", sync_errors=1, sample_rate=rate, seed=3)
+    positions = set()
+    for entry in sent:
+        (flipped,) = entry["sync_errors"]
+        positions.add(flipped)
+        expected = np.array([0, 0, 0, 0, 1, 1, 1, 1, 0, 1])
+        expected[flipped] ^= 1
+        got = demodulate(iq, entry["sync_sample"], 10, rate, 100e3)
+        np.testing.assert_array_equal(got, expected)
+    assert len(positions) > 1
+    with pytest.raises(ValueError, match="only 10 chips"):
+        synthesize([V10_FRAME], sync_errors=11)
+
+
+def test_cli_impairment_options(tmp_path, capsys):
+    out = tmp_path / "x_1M6.cf32"
+    argv = [str(out), "--telegram", V13.hex(), "--chip-rate-error=-10", "--jitter", "3", "--bt", "0.5"]
+    argv += ["--deviation", "40k", "--extra-chips", "1", "--sync-errors", "1", "--seed", "3"]
+    args = make_args(argv)
+    assert args.chip_rate_error == -10.0 and args.jitter == 3.0 and args.deviation == 40e3
+    assert run_synth(args) == 0
+    (entry,) = [
+        json.loads(line) for line in (tmp_path / "x_1M6.cf32.telegrams.jsonl").read_text().splitlines()
+    ]
+    assert entry["ppm"] == pytest.approx(-1e5) and entry["deviation_hz"] == 40e3 and entry["bt"] == 0.5
+    assert entry["jitter_us"] == pytest.approx(3.0) and entry["extra_chips"] == "1"
+    with open_iq(str(out), rate=1.6e6) as source:
+        written = np.concatenate(list(source.blocks()))
+    plan = Synthesizer(
+        [V13], chip_rate_error_pct=-10.0, jitter_s=3e-6, bt=0.5, deviation_hz=40e3, extra_chips="1",
+        sync_errors=1, seed=3,
+    )  # fmt: skip
+    np.testing.assert_array_equal(written, np.concatenate(list(plan.blocks())))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--jitter", "6"], "half a chip"),
+        (["--bt", "0.05"], "BT"),
+        (["--extra-chips", "012"], "0 and 1"),
+        (["--deviation=-5k"], "deviation must be positive"),
+        (["--chip-rate-error=-60"], "not a rate"),
+        (["--missing-chips", "99"], "cannot remove"),
+    ],
+)
+def test_cli_impairment_errors_before_writing(tmp_path, capsys, argv, message):
+    assert run_synth(make_args([str(tmp_path / "x.cu8"), *argv])) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_streaming_memory_is_flat():
+    """A long signal is written block by block: the peak RSS of 30 s of signal (384 MB as complex64)
+    is that of 3 s."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "from sdr_wmbus.synth import add_synth_arguments, run_synth\n"
+        "import argparse\n"
+        "p = argparse.ArgumentParser(); add_synth_arguments(p)\n"
+        "assert run_synth(p.parse_args(sys.argv[1:])) == 0\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+
+    def peak_mib(repeat: int) -> float:
+        argv = ["-", "--format", "cu8", "--gap", "1", "--repeat", str(repeat), "--ecn0", "10"]
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return int(proc.stderr.split()[-1]) / 1024
+
+    short, long = peak_mib(3), peak_mib(30)
+    assert long - short < 30, (short, long)

@@ -1,7 +1,7 @@
 """Channel selection: shift the wanted carrier to 0 Hz and low-pass/decimate to a few samples per chip.
 
 The decimation factor is chosen so that any input rate from 0.8 to 3.2 Msps lands at 400-800 kS/s
-(4-8 samples per 100 kcps chip); the filter is designed with scipy.signal for the T1/C1 channel
+(4-8 samples per 100 kcps chip); the filter is a Hamming-windowed sinc for the T1/C1 channel
 (deviation 50 kHz + half the chip rate + a carrier offset of up to +-60 kHz).
 State (filter history, mixer phase by absolute sample index) is kept across blocks, so the output does
 not depend on how the input is cut into blocks.
@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 from numba import njit
-from scipy.signal import firwin
 
 TARGET_RATE = 400_000.0
 PASSBAND_HZ = 150_000.0
@@ -119,6 +118,19 @@ def mix(block: np.ndarray, table: np.ndarray, step: float, first_index: int) -> 
     return out
 
 
+def lowpass_taps(ntaps: int, cutoff_hz: float, rate: float) -> np.ndarray:
+    """Linear-phase low-pass FIR: a sinc cut off at ``cutoff_hz`` (-6 dB) under a Hamming window,
+    scaled to unit gain at DC (the same taps as scipy.signal.firwin's defaults, without importing
+    scipy, which alone would cost a receiver 75 MB of memory)."""
+    middle = (ntaps - 1) / 2
+    band = cutoff_hz / (rate / 2)  # relative to Nyquist
+    n = np.arange(ntaps)
+    taps = band * np.sinc(band * (n - middle))
+    if ntaps > 1:
+        taps *= 0.54 - 0.46 * np.cos(2 * math.pi * n / (ntaps - 1))
+    return taps / taps.sum()
+
+
 def decimation_for(rate: float) -> int:
     """Integer factor that brings ``rate`` to 400-800 kS/s."""
     if not 0.79e6 <= rate <= 3.21e6:
@@ -135,7 +147,7 @@ class ChannelFilter:
         self.out_rate = self.in_rate / self.decim
         ntaps = 6 * self.decim + 1 if self.decim > 1 else 1
         if self.decim > 1:
-            self.taps = firwin(ntaps, PASSBAND_HZ, fs=self.in_rate).astype(np.float32)
+            self.taps = lowpass_taps(ntaps, PASSBAND_HZ, self.in_rate).astype(np.float32)
         else:
             self.taps = np.ones(1, dtype=np.float32)
         self.history = np.zeros(len(self.taps) - 1, dtype=np.complex64)

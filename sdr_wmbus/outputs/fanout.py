@@ -17,7 +17,17 @@ from .seen import SeenMeters
 log = logging.getLogger("sdr_wmbus.outputs")
 
 BATCH_CONNECT_TIMEOUT_S = 5.0
-RAW_FIELDS = ("raw", "mode", "frame_format", "rssi_dbfs", "snr_db", "freq_offset_hz", "sample", "time_s")
+RAW_FIELDS = (
+    "raw",
+    "mode",
+    "frame_format",
+    "rssi_dbfs",
+    "snr_db",
+    "freq_offset_hz",
+    "chip_rate_error_ppm",
+    "sample",
+    "time_s",
+)
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, json_flag: str | None = None) -> None:

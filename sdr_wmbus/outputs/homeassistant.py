@@ -98,7 +98,8 @@ UNITS: dict[str, UnitInfo] = {
 }
 
 # Radio fields worth a (diagnostic) sensor: they tell how well each meter is received. Other header and
-# radio fields (sample, time_s, freq_offset_hz, access numbers) describe the receiver, not the meter.
+# radio fields (sample, time_s, freq_offset_hz, chip_rate_error_ppm, access numbers) describe the receiver or
+# the transmitter's clock, not the meter's reading.
 DIAGNOSTICS: dict[str, UnitInfo] = {
     "rssi_dbfs": UnitInfo("dBFS", (), MEASUREMENT, "RSSI", 1),
     "snr_db": UnitInfo("dB", (), MEASUREMENT, "SNR", 1),
@@ -107,6 +108,7 @@ NOT_READINGS = {
     "sample",
     "time_s",
     "freq_offset_hz",
+    "chip_rate_error_ppm",
     "access_number",
     "ell_access_number",
     "security_mode",

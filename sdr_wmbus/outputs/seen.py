@@ -59,6 +59,11 @@ class SeenMeters:
         if rssi is not None:
             entry["last_rssi_dbfs"] = rssi
             entry["best_rssi_dbfs"] = max(rssi, entry.get("best_rssi_dbfs", rssi))
+        # The transmitter's carrier and chip clock as last measured: a meter far off either is a meter
+        # with a cheap or ageing crystal (and a carrier offset common to all meters is the dongle's).
+        for field in ("freq_offset_hz", "chip_rate_error_ppm"):
+            if obj.get(field) is not None:
+                entry[f"last_{field}"] = obj[field]
         error = obj.get("error")
         security = obj.get("security_mode")
         entry["encrypted"] = bool(security) or (error is not None and "encrypted" in error)

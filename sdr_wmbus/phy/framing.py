@@ -107,19 +107,32 @@ def format_a_block_sizes(length_field: int) -> list[int]:
     return sizes
 
 
-def assemble_format_a(decoded: SoftBytes) -> tuple[bytes, int] | None:
-    """CRC-free frame (L as sent) from soft bytes of a format-A frame, or None if a block fails."""
-    length_field = int(decoded.values[0])
+def assemble_format_a(
+    decoded: SoftBytes, *others: SoftBytes, length_field: int | None = None
+) -> tuple[bytes, int] | None:
+    """CRC-free frame (L as sent) from soft bytes of a format-A frame, or None if a block fails.
+
+    ``others``: the same frame decided differently (another chip window): each block is taken from
+    the first reading whose CRC it passes, since every block is checked on its own. ``length_field``:
+    L as the first block's CRC confirmed it, when a repair of that block changed it (the block sizes
+    follow from L).
+    """
+    if length_field is None:
+        length_field = int(decoded.values[0])
     if length_field < 9:
         return None
+    readings = (decoded, *others)
     out = bytearray()
     pos = 0
     repaired = 0
     for size in format_a_block_sizes(length_field):
-        if pos + size + 2 > len(decoded):
+        if pos + size + 2 > min(len(r) for r in readings):
             return None
-        result = repair_block(decoded[pos : pos + size], decoded[pos + size : pos + size + 2])
-        if result is None:
+        for reading in readings:
+            result = repair_block(reading[pos : pos + size], reading[pos + size : pos + size + 2])
+            if result is not None:
+                break
+        else:
             return None
         out += result[0]
         repaired += result[1]

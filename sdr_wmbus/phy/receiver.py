@@ -24,10 +24,29 @@ from ..tables.phy import (
     THREE_OF_SIX,
 )
 from .framing import assemble_format_a, assemble_format_b, decode_3of6_soft, decode_nrz_soft, repair_block
-from .streaming import ReceiverStats, SyncSearchReceiver
+from .streaming import Acquisition, ReceiverStats, SearchPattern, SyncSearchReceiver
 
 SEARCH_PATTERN = 0x55543D  # 8 more preamble chips + 0x543D: sharper peak, still balanced
 SEARCH_BITS = 24
+# Accepted forms: as sent; a chip slipped between the preamble and the T1 sync word 0000111101 (chips
+# 0-13 inverted); a chip slipped before the C1 sync word 0x543D (chips 0-7 inverted).
+SEARCH = SearchPattern(
+    SEARCH_PATTERN,
+    SEARCH_BITS,
+    parts=(8, 14),
+    variants=((1, 1, 1), (-1, -1, 1), (-1, 1, 1)),
+    preamble_chips=14,
+)
+# Chip-rate hypotheses: +-12.5 % in steps of 2.5 % (mode T allows +-10 %, C +-100 ppm, but C1 is
+# received at any rate T1 is); the refinement then searches +-2.5 % around the best in 0.25 % steps.
+RATE_ERRORS = tuple(0.025 * k for k in range(-5, 6))
+TONE_ERRORS = (-0.09, -0.03, 0.03, 0.09)  # preamble detector bins: within 3 % of any rate in +-12 %
+CLIP_HZ = 150e3  # the largest instantaneous frequency a wanted T1/C1 signal has in the channel
+# Mode T transitions may each move by 3 us, a third of a chip at +10 %: a chip squeezed from both sides
+# is then outweighed by its neighbours over a whole-chip window. A T1 frame that fails is tried again
+# with the tones measured over the middle half of each chip, where the jitter seldom reaches, then
+# over its middle third.
+JITTER_WINDOWS = (0.5, 0.3)
 # Where the sync word starts inside the search pattern (reported as the frame's sample):
 SYNC_CHIP_T1 = 14  # 0000111101 after 8 + 6 preamble chips
 SYNC_CHIP_C1 = 8  # the first 0x543D after 8 preamble chips
@@ -36,6 +55,7 @@ _C_SYNC_SIGNS = {
     "A": np.array([1.0 if (SYNC_C_FORMAT_A >> (15 - i)) & 1 else -1.0 for i in range(16)], dtype=np.float32),
     "B": np.array([1.0 if (SYNC_C_FORMAT_B >> (15 - i)) & 1 else -1.0 for i in range(16)], dtype=np.float32),
 }
+_C_SYNC_CHIPS = {fmt: (signs > 0).astype(np.uint8) for fmt, signs in _C_SYNC_SIGNS.items()}
 _T_CODES = np.array(
     [[1.0 if (c >> (5 - i)) & 1 else -1.0 for i in range(6)] for c in THREE_OF_SIX], dtype=np.float32
 )
@@ -45,67 +65,72 @@ _ALTERNATING = np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0], dtype=np.float32)  # 
 class T1C1Receiver(SyncSearchReceiver):
     """T1 and C1 frames from IQ at the input rate (see SyncSearchReceiver for the streaming)."""
 
-    def __init__(self, rate: float, center: float = CENTER_T1_C1_HZ, modes: str = "tc") -> None:
+    def __init__(
+        self, rate: float, center: float = CENTER_T1_C1_HZ, modes: str = "tc", offset_hz: float = 0.0
+    ) -> None:
+        """``offset_hz``: where this receiver's channel lies from the nominal carrier (a side channel
+        for carriers far off, see CombinedReceiver); offsets are still reported from the nominal."""
         super().__init__(
             rate,
-            shift_hz=CENTER_T1_C1_HZ - center,
+            shift_hz=CENTER_T1_C1_HZ - center + offset_hz,
+            offset_hz=offset_hz,
             chip_rate=CHIP_RATE_T1,
-            pattern=SEARCH_PATTERN,
-            pattern_bits=SEARCH_BITS,
+            pattern=SEARCH,
             max_chips_after_pattern=12 * (MAX_FRAME_BYTES + 2),
+            rate_errors=RATE_ERRORS,
+            tone_errors=TONE_ERRORS,
+            clip_hz=CLIP_HZ,
+            windows=(1.0, *JITTER_WINDOWS),
         )
         self.modes = modes
         self.stats = ReceiverStats()
 
     # ------------------------------------------------------------------ one candidate
-    def _demodulate(self, start: int) -> tuple[Frame | None, int]:
-        fit = self._pattern_fit(start)
-        if fit is None:
-            return None, start
-        frac, center, _ = fit
-        t0 = start - self.base + frac + SEARCH_BITS * self.sps - 0.5
-        head1, head0, _ = self._chips(t0, 16, center, DEVIATION_T1_HZ)
+    def _demodulate_fit(self, start: int, fit: Acquisition) -> tuple[Frame | None, int]:
+        head1, head0, _, _ = self._chips(fit, 16, DEVIATION_T1_HZ)
         head = head1 - head0
         c_score = float(np.dot(head[:6], _ALTERNATING))
         t_score = float(np.max(_T_CODES @ head[:6]))
         if c_score > t_score:
             if "c" not in self.modes:
                 return None, start
-            return self._demodulate_c(start, t0, center, head)
+            return self._demodulate_c(start, fit, head)
         if "t" not in self.modes:
             return None, start
-        return self._demodulate_t(start, t0, center)
-
-    def _demodulate_t(self, start: int, t0: float, center: float) -> tuple[Frame | None, int]:
         return self._demodulate_format_a(
-            start, t0, center, DEVIATION_T1_HZ, 12, decode_3of6_soft, "T1", SYNC_CHIP_T1
+            start, fit, DEVIATION_T1_HZ, 12, decode_3of6_soft, "T1", SYNC_CHIP_T1
         )
 
-    def _demodulate_c(
-        self, start: int, t0: float, center: float, head: np.ndarray
-    ) -> tuple[Frame | None, int]:
+    def _demodulate_c(self, start: int, fit: Acquisition, head: np.ndarray) -> tuple[Frame | None, int]:
         scores = {fmt: float(np.dot(head, signs)) for fmt, signs in _C_SYNC_SIGNS.items()}
         frame_format = max(scores, key=scores.get)
         if scores[frame_format] < 0.5 * float(np.sum(np.abs(head))):
             return None, start
-        data_t0 = t0 + 16 * self.sps
-        env1, env0, _ = self._chips(data_t0, 8 * 12, center, DEVIATION_C1_HZ)
+        second = _C_SYNC_CHIPS[frame_format]
+        env1, env0, _, _ = self._chips(fit, 8 * 12, DEVIATION_C1_HZ, second)
         first = decode_nrz_soft(env1 - env0)
         length_field = int(first.values[0])
-        if length_field < 9 or (frame_format == "A" and repair_block(first[:10], first[10:12]) is None):
+        if frame_format == "A":
+            checked = repair_block(first[:10], first[10:12])
+            # L as the first block's CRC confirmed it (a repair may have changed it)
+            length_field = checked[0][0] if checked is not None else 0
+        if length_field < 9:
             self.stats.crc_failures += 1
             return None, start
         nbytes = format_a_length(length_field) if frame_format == "A" else length_field + 1
-        env1, env0, t_end = self._chips(data_t0, 8 * nbytes, center, DEVIATION_C1_HZ)
+        env1, env0, t_end, period = self._chips(fit, 8 * nbytes, DEVIATION_C1_HZ, second)
         decoded = decode_nrz_soft(env1 - env0)
-        result = assemble_format_a(decoded) if frame_format == "A" else assemble_format_b(decoded)
+        if frame_format == "A":
+            result = assemble_format_a(decoded, length_field=length_field)
+        else:
+            result = assemble_format_b(decoded)
         if result is None:
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
-        self.stats.frames_c1 += 1
-        self.stats.repaired += bool(repaired)
+        self.repaired = bool(repaired)
         frame = self._radio_frame(
-            data, "C1", frame_format, start, SYNC_CHIP_C1, t0, t_end, center, env1, env0, DEVIATION_C1_HZ
-        )
+            data, "C1", frame_format, SYNC_CHIP_C1, fit, t_end - 8 * nbytes * period, t_end, period, env1,
+            env0, DEVIATION_C1_HZ,
+        )  # fmt: skip
         return frame, self.base + int(t_end)

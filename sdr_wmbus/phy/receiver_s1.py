@@ -17,10 +17,21 @@ from ..frame import Frame
 from ..tables.phy import CENTER_S1_HZ, CENTER_T1_C1_HZ, CHIP_RATE_S1, DEVIATION_S1_HZ
 from .framing import SoftBytes, decode_nrz_soft
 from .receiver import MAX_FRAME_BYTES
-from .streaming import ReceiverStats, SyncSearchReceiver
+from .streaming import Acquisition, ReceiverStats, SearchPattern, SyncSearchReceiver
 
 SEARCH_PATTERN_S1 = 0x547696  # "010101" + "000111011010010110"
 SEARCH_BITS_S1 = 24
+# Accepted forms: as sent, and with a chip slipped between the preamble and the sync word.
+SEARCH_S1 = SearchPattern(
+    SEARCH_PATTERN_S1, SEARCH_BITS_S1, parts=(6, 6), variants=((1, 1, 1), (-1, 1, 1)), preamble_chips=6
+)
+# An S-mode receiver must accept +-2 % of chip rate: hypotheses over +-3 % in steps of 1.5 %.
+RATE_ERRORS_S1 = (-0.03, -0.015, 0.0, 0.015, 0.03)
+TONE_ERRORS_S1 = (0.0,)  # one bin: over the detector's 16 chips 3 % drifts the tone by 1.5 rad only
+CLIP_HZ_S1 = 150e3
+# An S1 chip spans 12 chip averages, so noise hardly ever looks like a preamble (0.1 % of windows at the
+# T1/C1 threshold): a lower one keeps weak S1 preambles, at 2 % of windows in noise.
+PREAMBLE_THRESHOLD_S1 = 0.25
 SYNC_CHIP_S1 = 6  # where the sync word starts inside the search pattern (reported as the frame's sample)
 CHIPS_PER_BYTE = 16
 
@@ -28,25 +39,25 @@ CHIPS_PER_BYTE = 16
 class S1Receiver(SyncSearchReceiver):
     """S1 frames from IQ at the input rate, tuned to ``center`` (the S1 carrier may be anywhere in it)."""
 
-    def __init__(self, rate: float, center: float = CENTER_T1_C1_HZ) -> None:
+    def __init__(self, rate: float, center: float = CENTER_T1_C1_HZ, offset_hz: float = 0.0) -> None:
         super().__init__(
             rate,
-            shift_hz=CENTER_S1_HZ - center,
+            shift_hz=CENTER_S1_HZ - center + offset_hz,
+            offset_hz=offset_hz,
             chip_rate=CHIP_RATE_S1,
-            pattern=SEARCH_PATTERN_S1,
-            pattern_bits=SEARCH_BITS_S1,
+            pattern=SEARCH_S1,
             max_chips_after_pattern=CHIPS_PER_BYTE * (MAX_FRAME_BYTES + 2),
+            rate_errors=RATE_ERRORS_S1,
+            tone_errors=TONE_ERRORS_S1,
+            clip_hz=CLIP_HZ_S1,
+            manchester=True,
+            preamble_threshold=PREAMBLE_THRESHOLD_S1,
         )
         self.stats = ReceiverStats()
 
-    def _demodulate(self, start: int) -> tuple[Frame | None, int]:
-        fit = self._pattern_fit(start)
-        if fit is None:
-            return None, start
-        frac, center, _ = fit
-        t0 = start - self.base + frac + SEARCH_BITS_S1 * self.sps - 0.5
+    def _demodulate_fit(self, start: int, fit: Acquisition) -> tuple[Frame | None, int]:
         return self._demodulate_format_a(
-            start, t0, center, DEVIATION_S1_HZ, CHIPS_PER_BYTE, _manchester_bytes, "S1", SYNC_CHIP_S1
+            start, fit, DEVIATION_S1_HZ, CHIPS_PER_BYTE, _manchester_bytes, "S1", SYNC_CHIP_S1
         )
 
 
