@@ -169,6 +169,17 @@ def mode_counts(stats) -> str:
     return text + (f", S1 {get('frames_s1')}" if get("frames_s1") else "")
 
 
+def frame_counts(stats, duplicates: int) -> str:
+    """What the radio heard, in numbers that add up: frames per mode = telegrams + duplicates; frames
+    lost to a CRC error (their first block checked); sync-word hits that were only noise."""
+    get = stats.get if isinstance(stats, dict) else lambda name: getattr(stats, name)
+    frames = get("frames_t1") + get("frames_c1") + get("frames_s1")
+    return (
+        f"{frames} frames ({mode_counts(stats)}) = {frames - duplicates} telegrams + {duplicates} "
+        f"duplicates; {get('crc_failures')} lost to CRC errors; {get('false_syncs')} sync hits on noise"
+    )
+
+
 def _open(args: argparse.Namespace):
     from .sources import open_iq
 
@@ -232,6 +243,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     count = 0
     started = time.perf_counter()
     cpu_started = time.process_time()
+    interrupted = False
     try:
         with source:
             for block in source.blocks():
@@ -242,15 +254,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
             for result in pipeline.flush():
                 outputs.receive(result)
                 count += 1
-    except KeyboardInterrupt:
-        progress.close()
-        outputs.close()
-        return 130
+    except KeyboardInterrupt:  # Ctrl-C: what was decoded is flushed and summed up, then exit 130
+        interrupted = True
     progress.close()
     problem = outputs.close()
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    stats = pipeline.receiver.stats
     if not args.quiet and outputs.filter.filtered:
         print(f"sdr-wmbus: {outputs.filter.filtered} telegrams left out by --only/--ignore", file=sys.stderr)
     if not args.quiet:
@@ -258,11 +267,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(
             f"sdr-wmbus: {source.samples_read:,} samples ({seconds:.2f} s at {info.rate / 1e6:g} Msps) in "
             f"{wall:.2f} s ({source.samples_read / max(cpu, 1e-9) / 1e6:.1f} M samples/s of CPU, "
-            f"{seconds / max(wall, 1e-9):.1f}x real time): {count} telegrams "
-            f"({mode_counts(stats)}), {stats.crc_failures} CRC failures, "
-            f"{pipeline.duplicates} duplicates; radio kernels loaded in {jit_s:.1f} s",
+            f"{seconds / max(wall, 1e-9):.1f}x real time): "
+            f"{frame_counts(pipeline.stats(), pipeline.duplicates)}; "
+            f"radio kernels loaded in {jit_s:.1f} s{' (interrupted)' if interrupted else ''}",
             file=sys.stderr,
         )
+    if interrupted:
+        return 130
     if problem:
         return _fail(problem, EXIT_ERROR)
     if source.stray_bytes:

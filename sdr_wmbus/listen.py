@@ -28,6 +28,7 @@ from .commands import (
     add_key_arguments,
     add_max_offset_argument,
     add_output_format_argument,
+    frame_counts,
     load_keys,
     max_offset,
     mode_counts,
@@ -272,9 +273,8 @@ class Listener:
         speed = src.samples / max(wall, 1e-9) / 1e6
         return (
             f"{src.samples:,} samples in {wall:.1f} s ({speed:.2f} M samples/s, "
-            f"CPU {100 * cpu / max(wall, 1e-9):.1f} %): {self.telegrams} telegrams "
-            f"({mode_counts(stats)}), {stats['crc_failures']} CRC failures, "
-            f"{self.pipeline.duplicates} duplicates, dropped {src.dropped_blocks} blocks "
+            f"CPU {100 * cpu / max(wall, 1e-9):.1f} %): {frame_counts(stats, self.pipeline.duplicates)}; "
+            f"dropped {src.dropped_blocks} blocks "
             f"({src.dropped_samples:,} samples), {src.gaps} gaps ({src.gap_seconds:.1f} s), "
             f"{src.reconnects} reconnects; {ppm_text}"
         )
@@ -293,8 +293,9 @@ class Listener:
         meters = ", ".join(parts) or "none yet"
         print(
             f"sdr-wmbus: stats: {(src.samples - samples_then) / interval / 1e6:.2f} M samples/s, "
-            f"CPU {100 * (cpu_now - cpu_then) / interval:.1f} %, telegrams {mode_counts(stats)}, "
-            f"CRC failures {stats['crc_failures']}, dropped {src.dropped_blocks} "
+            f"CPU {100 * (cpu_now - cpu_then) / interval:.1f} %, frames {mode_counts(stats)}, "
+            f"lost to CRC errors {stats['crc_failures']}, sync hits on noise {stats['false_syncs']}, "
+            f"dropped {src.dropped_blocks} "
             f"blocks, gaps {src.gaps}; meter carrier offsets and chip clocks: {meters}",
             file=sys.stderr,
             flush=True,

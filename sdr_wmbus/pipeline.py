@@ -42,7 +42,14 @@ class RadioPipeline:
         self.duplicates = 0
         self.base_sample = 0  # stream position of the current receiver's first sample
         self.samples = 0  # samples given to the current receiver
-        self.totals = {"frames_t1": 0, "frames_c1": 0, "frames_s1": 0, "crc_failures": 0, "candidates": 0}
+        self.totals = {
+            "frames_t1": 0,
+            "frames_c1": 0,
+            "frames_s1": 0,
+            "crc_failures": 0,
+            "false_syncs": 0,
+            "candidates": 0,
+        }
 
     def process(self, block: np.ndarray) -> list[dict]:
         self.samples += len(block)

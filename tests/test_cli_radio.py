@@ -42,7 +42,7 @@ def test_replay_bundled_sample_decodes_every_telegram():
         assert isinstance(o["chip_rate_error_ppm"], int)
         assert abs(o["chip_rate_error_ppm"] - s["ppm"]) < 500  # the meter's chip clock, as sent
     summary = proc.stderr.decode()
-    assert "7 telegrams (T1 4, C1 3)" in summary
+    assert "7 frames (T1 4, C1 3) = 7 telegrams + 0 duplicates; 0 lost to CRC errors" in summary
 
 
 @pytest.mark.skipif(not REAL.exists(), reason="../shared corpus not present")
@@ -151,3 +151,49 @@ def test_replay_max_offset_errors_and_band_warning(tmp_path):
     )
     assert warn.returncode == 0
     assert "warning: T1/C1 carriers received within -170..+60 kHz only" in warn.stderr.decode()
+
+
+def test_replay_counts_add_up_and_noise_is_not_a_crc_failure(tmp_path):
+    """Sync-word hits on noise are not frames lost to CRC errors, and per-mode frames add up to the
+    telegrams plus the duplicates (the issue: "3 CRC failures" for a clean sample)."""
+    import numpy as np
+
+    noise = (np.random.default_rng(3).integers(120, 136, size=2 * 1_600_000)).astype(np.uint8)
+    path = tmp_path / "rtlsdr_868.950M_1M6_noise.cu8"
+    path.write_bytes(noise.tobytes())
+    proc = sdr_wmbus("replay", str(path))
+    summary = proc.stderr.decode()
+    assert "0 frames (T1 0, C1 0) = 0 telegrams + 0 duplicates; 0 lost to CRC errors" in summary, summary
+    assert "sync hits on noise" in summary
+
+
+def test_ctrl_c_in_replay_prints_the_summary():
+    import signal
+    import threading
+    import time
+
+    command = [sys.executable, "-m", "sdr_wmbus", "replay", "-", "--format", "cu8", "--rate", "1.6M"]
+    proc = subprocess.Popen(
+        [*command, "--meters", str(METERS), "--output-format", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, b"")), daemon=True)
+    reader.start()
+    # the telegrams and a second of quiet after them; then the stream stays open, as a live pipe does
+    proc.stdin.write(SAMPLE.read_bytes() + bytes([128]) * 2 * 1_600_000)
+    proc.stdin.flush()
+    deadline = time.monotonic() + 90
+    while len(lines) < 7 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    reader.join(5)
+    assert len(lines) == 7
+    assert proc.returncode == 130
+    assert b"7 frames (T1 4, C1 3)" in err and b"(interrupted)" in err and b"Traceback" not in err

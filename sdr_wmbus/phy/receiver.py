@@ -115,7 +115,7 @@ class T1C1Receiver(SyncSearchReceiver):
             # L as the first block's CRC confirmed it (a repair may have changed it)
             length_field = checked[0][0] if checked is not None else 0
         if length_field < 9:
-            self.stats.crc_failures += 1
+            self.stats.false_syncs += 1
             return None, start
         nbytes = format_a_length(length_field) if frame_format == "A" else length_field + 1
         env1, env0, t_end, period = self._chips(fit, 8 * nbytes, DEVIATION_C1_HZ, second)

@@ -70,7 +70,8 @@ class ReceiverStats:
     frames_t1: int = 0
     frames_c1: int = 0
     frames_s1: int = 0
-    crc_failures: int = 0  # sync found and mode recognised, but a block CRC could not be matched
+    crc_failures: int = 0  # a frame whose first block checked, lost to a later block's CRC
+    false_syncs: int = 0  # sync-word hits that were no frame (first block or L did not check): noise
     repaired: int = 0  # frames that needed a repaired decision
     slipped: int = 0  # frames whose sync word came one chip early or late after the preamble
 
@@ -567,7 +568,7 @@ class SyncSearchReceiver:
                 length_field = checked[0][0]  # L as the CRC confirmed it (a repair may have changed it)
                 break
         else:
-            self.stats.crc_failures += 1
+            self.stats.false_syncs += 1  # not even the first block: a sync-word hit on noise
             return None, start
         nbytes = format_a_length(length_field)
         nchips = chips_per_byte * nbytes
