@@ -170,8 +170,8 @@ def _open_mqtt(args: argparse.Namespace, receiver: str, batch: bool):
         raise ConfigError("--mqtt-ca/--mqtt-cert/--mqtt-key/--mqtt-insecure need an mqtts:// URL")
     mqtt_log = logging.getLogger("sdr_wmbus.mqtt")
     quiet_level = mqtt_log.level
-    if batch:  # a one-shot command reports an unreachable broker itself, in one line
-        mqtt_log.setLevel(logging.ERROR)
+    if batch:  # a one-shot command reports an unreachable broker (or a refusal) itself, in one line
+        mqtt_log.setLevel(logging.CRITICAL)
     output = MqttOutput(
         settings,
         prefix=args.mqtt_prefix,
