@@ -46,7 +46,7 @@ from .errors import ConfigError
 from .frame import Frame
 from .outputs.fanout import Outputs
 from .outputs.jsonl import loads_object
-from .outputs.mqtt import Reconnect, early_end, parse_mqtt_url
+from .outputs.mqtt import Reconnect, early_end, mqtt_settings
 
 log = logging.getLogger("sdr_wmbus.serve")
 
@@ -565,7 +565,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ConfigError("--dedup-window must not be negative")
         if args.share is not None and not args.share.replace("-", "").replace("_", "").isalnum():
             raise ConfigError("--share: a group name of letters, digits, - and _")
-        settings = parse_mqtt_url(args.mqtt)
+        settings = mqtt_settings(args.mqtt, args.mqtt_password_file)
         keys = load_keys(args)
         outputs = Outputs(args, pretty=args.output_format == "pretty")
     except ConfigError as exc:

@@ -24,7 +24,13 @@ def add_output_arguments(parser: argparse.ArgumentParser, json_flag: str | None 
     group.add_argument(
         "--mqtt",
         metavar="URL",
-        help="publish to an MQTT broker: mqtt://[user:password@]host[:port] or mqtts://",
+        help="publish to an MQTT broker: mqtt://[user[:password]@]host[:port] or mqtts://",
+    )
+    group.add_argument(
+        "--mqtt-password-file",
+        metavar="FILE",
+        help="the MQTT password, alone on the first line of FILE (not shown in ps; or set "
+        "SDR_WMBUS_MQTT_PASSWORD); the user name goes in the URL",
     )
     group.add_argument("--mqtt-prefix", default="wmbus", metavar="TOPIC", help="topic prefix (default wmbus)")
     group.add_argument(
@@ -107,6 +113,8 @@ class Outputs:
         self.receiver = args.receiver_name or socket.gethostname()
         if args.no_json and not args.mqtt:
             raise ConfigError("--no-json leaves no output: add --mqtt URL")
+        if args.mqtt_password_file and not args.mqtt:
+            raise ConfigError("--mqtt-password-file needs --mqtt URL")
         self.seen = SeenMeters(args.seen) if args.seen else None
         self.mqtt = None
         if args.mqtt:
@@ -161,9 +169,9 @@ def raw_record(obj: dict, receiver: str) -> dict:
 
 
 def _open_mqtt(args: argparse.Namespace, receiver: str, batch: bool):
-    from .mqtt import MqttOutput, parse_mqtt_url
+    from .mqtt import MqttOutput, mqtt_settings
 
-    settings = parse_mqtt_url(args.mqtt)
+    settings = mqtt_settings(args.mqtt, args.mqtt_password_file)
     if args.mqtt_queue < 1:
         raise ConfigError("--mqtt-queue must be at least 1")
     if not settings.tls and (args.mqtt_ca or args.mqtt_cert or args.mqtt_key or args.mqtt_insecure):

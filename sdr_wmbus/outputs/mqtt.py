@@ -22,16 +22,19 @@ counted by the receiving end: every raw frame record carries ``run`` (random, on
 skipped knows how many frames it missed, even the last ones before a receiver stopped.
 
 After a broker outage the client is back within a fraction of a second of the broker (see
-:class:`Reconnect`).
+:class:`Reconnect`); the password may come from a file or the environment (:func:`mqtt_settings`) and is
+never shown.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import secrets
 import socket
 import ssl
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +51,8 @@ log = logging.getLogger("sdr_wmbus.mqtt")
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 DROP_WARNING_INTERVAL_S = 10.0
 OFFLINE = {"state": "offline"}
+PASSWORD_ENV = "SDR_WMBUS_MQTT_PASSWORD"
+PASSWORD_FILE_MAX_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,59 @@ def parse_mqtt_url(url: str) -> MqttSettings:
     if password is not None and not username:
         raise ConfigError("MQTT URL has a password but no user name")
     return MqttSettings(scheme, host, port, username, password)
+
+
+def mqtt_settings(
+    url: str, password_file: str | None = None, environ: dict[str, str] | None = None
+) -> MqttSettings:
+    """The broker settings from ``--mqtt URL``, with the password from the URL, ``--mqtt-password-file``
+    or the ``SDR_WMBUS_MQTT_PASSWORD`` environment variable (in that order; URL and file together are an
+    error). The last two keep the password out of ``ps``. Errors are one line and never quote it."""
+    settings = parse_mqtt_url(url)
+    env = os.environ if environ is None else environ
+    if password_file is not None:
+        if settings.password is not None:
+            raise ConfigError("the MQTT password is in the URL and --mqtt-password-file: give it once")
+        password, source = read_password_file(password_file), "--mqtt-password-file"
+    elif settings.password is None and env.get(PASSWORD_ENV):
+        password, source = env[PASSWORD_ENV], PASSWORD_ENV
+    else:
+        return settings
+    if not settings.username:
+        raise ConfigError(f"a password from {source} needs a user name in the URL: mqtt://USER@host")
+    return MqttSettings(settings.scheme, settings.host, settings.port, settings.username, password)
+
+
+def read_password_file(path: str) -> str:
+    """The password on the first (only) line of ``path``; ConfigError (never quoting the file) otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError(f"--mqtt-password-file {path}: not a regular file")
+            data = handle.read(PASSWORD_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read --mqtt-password-file {path}: {exc.strerror or exc}") from None
+    if len(data) > PASSWORD_FILE_MAX_BYTES:
+        raise ConfigError(f"--mqtt-password-file {path}: longer than {PASSWORD_FILE_MAX_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"--mqtt-password-file {path}: not UTF-8 text") from None
+    if text.endswith("\n"):
+        text = text[:-1]
+    if text.endswith("\r"):
+        text = text[:-1]
+    if "\n" in text or "\r" in text:
+        raise ConfigError(f"--mqtt-password-file {path}: the password must be on one line, alone")
+    if not text:
+        raise ConfigError(f"--mqtt-password-file {path}: empty")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    if os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("MQTT password file %s is readable by other users: chmod 600 it", path)
+    return text
 
 
 class Reconnect:
