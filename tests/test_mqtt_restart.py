@@ -186,6 +186,26 @@ def test_connections_that_keep_ending_early_back_off():
     assert policy.disconnected() == "early" and client.delays[-1] == 0.0
 
 
+def test_a_broker_killed_soon_after_it_came_back_is_still_retried_at_once(monkeypatch):
+    import types
+
+    import sdr_wmbus.outputs.mqtt as module
+
+    clock = [1000.0]
+    monkeypatch.setattr(module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    client = FakeClient()
+    policy = Reconnect(client)  # the defaults
+    policy.connected()
+    clock[0] += 5.0  # the broker is killed 5 s after we connected
+    assert policy.disconnected() == "lost" and client.delays[-1] == 0.0
+    assert policy.disconnected() == "early" and client.delays[-1] == 0.0  # its last accept, dropped
+    policy.connect_failed()
+    assert client.delays[-1] == 0.25
+    clock[0] += 61.0  # a long outage: every 5 s from then on
+    policy.connect_failed()
+    assert client.delays[-1] == 5.0
+
+
 # ---------------------------------------------------------------------- end to end
 
 

@@ -181,7 +181,7 @@ class Reconnect:
       the broker nothing.
     * The broker refused the connection (bad credentials, not authorised), or connections keep ending
       early while the broker stays up: closed before the broker accepted them, or within ``flap_s``
-      (10 s) of it, twice in a row (a TLS mismatch, or another client with the same client id taking
+      (2 s) of it, twice in a row (a TLS mismatch, or another client with the same client id taking
       the session over, each in turn): ``backoff[0]`` doubling up to ``backoff[1]`` (1 s to 30 s)
       until the broker accepts us (after a refusal) or a connection lasts. A misconfiguration must not
       make us hammer the broker. (One early end alone is normal: a broker being killed accepts a
@@ -195,7 +195,7 @@ class Reconnect:
         backoff: tuple[float, float] = (1.0, 30.0),
         patience_s: float = 60.0,
         slow_retry_s: float = 5.0,
-        flap_s: float = 10.0,
+        flap_s: float = 2.0,
     ) -> None:
         self.client = client
         self.retry_s = retry_s
@@ -269,7 +269,7 @@ def early_end(settings: MqttSettings, reconnect: Reconnect, reason: object) -> s
     where = f"MQTT broker {settings.address()}"
     if reconnect.uptime > 0:
         return f"{where} closed the connection {reconnect.uptime:.1f} s after accepting it ({reason})"
-    return f"{where} closes the connection before accepting it ({reason}; TLS on a plain port?)"
+    return f"{where} closed the connection before accepting it ({reason})"
 
 
 def topic_level(text: object) -> str:
