@@ -35,7 +35,13 @@ def add_output_arguments(parser: argparse.ArgumentParser, json_flag: str | None 
     group.add_argument(
         "--mqtt",
         metavar="URL",
-        help="publish to an MQTT broker: mqtt://[user:password@]host[:port] or mqtts://",
+        help="publish to an MQTT broker: mqtt://[user[:password]@]host[:port] or mqtts://",
+    )
+    group.add_argument(
+        "--mqtt-password-file",
+        metavar="FILE",
+        help="the MQTT password, alone on the first line of FILE (not shown in ps; or set "
+        "SDR_WMBUS_MQTT_PASSWORD); the user name goes in the URL",
     )
     group.add_argument("--mqtt-prefix", default="wmbus", metavar="TOPIC", help="topic prefix (default wmbus)")
     group.add_argument(
@@ -150,6 +156,8 @@ class Outputs:
         self.receiver = args.receiver_name or socket.gethostname()
         if args.no_json and not args.mqtt:
             raise ConfigError("--no-json leaves no output: add --mqtt URL")
+        if args.mqtt_password_file and not args.mqtt:
+            raise ConfigError("--mqtt-password-file needs --mqtt URL")
         self.seen = SeenMeters(args.seen) if args.seen else None
         self.mqtt = None
         if args.mqtt:
@@ -226,17 +234,17 @@ def announced_meters(args: argparse.Namespace) -> Callable[[str], bool] | None:
 
 
 def _open_mqtt(args: argparse.Namespace, receiver: str, batch: bool):
-    from .mqtt import MqttOutput, parse_mqtt_url
+    from .mqtt import MqttOutput, mqtt_settings
 
-    settings = parse_mqtt_url(args.mqtt)
+    settings = mqtt_settings(args.mqtt, args.mqtt_password_file)
     if args.mqtt_queue < 1:
         raise ConfigError("--mqtt-queue must be at least 1")
     if not settings.tls and (args.mqtt_ca or args.mqtt_cert or args.mqtt_key or args.mqtt_insecure):
         raise ConfigError("--mqtt-ca/--mqtt-cert/--mqtt-key/--mqtt-insecure need an mqtts:// URL")
     mqtt_log = logging.getLogger("sdr_wmbus.mqtt")
     quiet_level = mqtt_log.level
-    if batch:  # a one-shot command reports an unreachable broker itself, in one line
-        mqtt_log.setLevel(logging.ERROR)
+    if batch:  # a one-shot command reports an unreachable broker (or a refusal) itself, in one line
+        mqtt_log.setLevel(logging.CRITICAL)
     output = MqttOutput(
         settings,
         prefix=args.mqtt_prefix,

@@ -16,15 +16,27 @@ Nothing is lost silently: messages wait in a bounded queue of our own and are ha
 connected, at most ``max_inflight`` at a time. A message handed over stays paho's until the broker confirms
 it (paho resends it after a reconnect), so memory is bounded by ``queue_size + max_inflight`` even during a
 long outage. When the queue is full the oldest message is dropped, counted in ``dropped`` and logged.
+
+What is lost beyond us (a broker that restarts without persistence forgets the messages it held) is
+counted by the receiving end: every raw frame record carries ``run`` (random, one per output) and
+``seq`` (1, 2, 3 ... in the order the frames were queued), and the status carries ``raw_run`` and
+``raw_seq``, the last number handed to the broker before that status, so a ``serve`` that sees a number
+skipped knows how many frames it missed, even the last ones before a receiver stopped.
+
+After a broker outage the client is back within a fraction of a second of the broker (see
+:class:`Reconnect`); the password may come from a file or the environment (:func:`mqtt_settings`) and is
+never shown.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import secrets
 import socket
 import ssl
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +54,8 @@ log = logging.getLogger("sdr_wmbus.mqtt")
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 DROP_WARNING_INTERVAL_S = 10.0
 OFFLINE = {"state": "offline"}
+PASSWORD_ENV = "SDR_WMBUS_MQTT_PASSWORD"
+PASSWORD_FILE_MAX_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,160 @@ def parse_mqtt_url(url: str) -> MqttSettings:
     return MqttSettings(scheme, host, port, username, password)
 
 
+def mqtt_settings(
+    url: str, password_file: str | None = None, environ: dict[str, str] | None = None
+) -> MqttSettings:
+    """The broker settings from ``--mqtt URL``, with the password from the URL, ``--mqtt-password-file``
+    or the ``SDR_WMBUS_MQTT_PASSWORD`` environment variable (in that order; URL and file together are an
+    error). The last two keep the password out of ``ps``. Errors are one line and never quote it."""
+    settings = parse_mqtt_url(url)
+    env = os.environ if environ is None else environ
+    if password_file is not None:
+        if settings.password is not None:
+            raise ConfigError("the MQTT password is in the URL and --mqtt-password-file: give it once")
+        password, source = read_password_file(password_file), "--mqtt-password-file"
+    elif settings.password is None and env.get(PASSWORD_ENV):
+        password, source = env[PASSWORD_ENV], PASSWORD_ENV
+    else:
+        return settings
+    if not settings.username:
+        raise ConfigError(f"a password from {source} needs a user name in the URL: mqtt://USER@host")
+    return MqttSettings(settings.scheme, settings.host, settings.port, settings.username, password)
+
+
+def read_password_file(path: str) -> str:
+    """The password on the first (only) line of ``path``; ConfigError (never quoting the file) otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError(f"--mqtt-password-file {path}: not a regular file")
+            data = handle.read(PASSWORD_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read --mqtt-password-file {path}: {exc.strerror or exc}") from None
+    if len(data) > PASSWORD_FILE_MAX_BYTES:
+        raise ConfigError(f"--mqtt-password-file {path}: longer than {PASSWORD_FILE_MAX_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"--mqtt-password-file {path}: not UTF-8 text") from None
+    if text.endswith("\n"):
+        text = text[:-1]
+    if text.endswith("\r"):
+        text = text[:-1]
+    if "\n" in text or "\r" in text:
+        raise ConfigError(f"--mqtt-password-file {path}: the password must be on one line, alone")
+    if not text:
+        raise ConfigError(f"--mqtt-password-file {path}: empty")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    if os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("MQTT password file %s is readable by other users: chmod 600 it", path)
+    return text
+
+
+class Reconnect:
+    """When paho connects again; its callbacks call the methods below, which set paho's next wait.
+
+    * A connection that had worked is lost (a broker restart, a network blip): the first try is at
+      once, then one every ``retry_s`` (0.25 s) while the broker cannot be reached, so that a client is
+      back (and ``serve`` subscribed again) within a fraction of a second of the broker's return; after
+      ``patience_s`` (60 s) of outage, one every ``slow_retry_s`` (5 s). A refused TCP connection costs
+      the broker nothing.
+    * The broker refused the connection (bad credentials, not authorised), or connections keep ending
+      early while the broker stays up: closed before the broker accepted them, or within ``flap_s``
+      (2 s) of it, twice in a row (a TLS mismatch, or another client with the same client id taking
+      the session over, each in turn): ``backoff[0]`` doubling up to ``backoff[1]`` (1 s to 30 s)
+      until the broker accepts us (after a refusal) or a connection lasts. A misconfiguration must not
+      make us hammer the broker. (One early end alone is normal: a broker being killed accepts a
+      connection and drops it; and a broker that cannot be reached in between has restarted.)
+    """
+
+    def __init__(
+        self,
+        client: mqtt.Client,
+        retry_s: float = 0.25,
+        backoff: tuple[float, float] = (1.0, 30.0),
+        patience_s: float = 60.0,
+        slow_retry_s: float = 5.0,
+        flap_s: float = 2.0,
+    ) -> None:
+        self.client = client
+        self.retry_s = retry_s
+        self.backoff = backoff
+        self.patience_s = patience_s
+        self.slow_retry_s = max(slow_retry_s, retry_s)
+        self.flap_s = flap_s
+        self.next_delay = retry_s
+        self.uptime = 0.0  # how long the last connection lasted after being accepted
+        self._outage_since = time.monotonic()
+        self._connected_at: float | None = None
+        self._refused = False
+        self._refusing = False  # refused since the last accepted connection
+        self._strikes = 0  # connections in a row that ended early (the broker up all along)
+        self._backoff_next = backoff[0]
+        self._set(retry_s)
+
+    def connected(self) -> None:
+        """CONNACK accepted."""
+        self._connected_at = time.monotonic()
+        self._refusing = False
+
+    def refused(self) -> None:
+        """CONNACK with a failure reason."""
+        self._refused = True
+
+    def disconnected(self) -> str:
+        """The connection ended: 'lost' (a connection that worked), 'early' (one that ended early, once),
+        'flap' (early again) or 'refused'; sets the wait before the next try."""
+        now = time.monotonic()
+        self.uptime = 0.0 if self._connected_at is None else now - self._connected_at
+        self._connected_at = None
+        if self._refused:
+            self._refused = False
+            self._refusing = True
+            self._back_off()
+            return "refused"
+        self._strikes = self._strikes + 1 if self.uptime < self.flap_s else 0
+        if self._strikes >= 2:
+            self._back_off()
+            return "flap"
+        self._backoff_next = self.backoff[0]
+        self._outage_since = now
+        self._set(0.0)
+        return "lost" if self._strikes == 0 else "early"
+
+    def connect_failed(self) -> None:
+        """The broker could not be reached (refused TCP connection, timeout, TLS failure)."""
+        if self._refusing:
+            self._back_off()
+            return
+        # The broker is away: an outage (a restart), not connections ending early.
+        self._strikes = 0
+        self._backoff_next = self.backoff[0]
+        if time.monotonic() - self._outage_since < self.patience_s:
+            self._set(self.retry_s)
+        else:
+            self._set(self.slow_retry_s)
+
+    def _back_off(self) -> None:
+        self._set(self._backoff_next)
+        self._backoff_next = min(2 * self._backoff_next, self.backoff[1])
+
+    def _set(self, delay: float) -> None:
+        self.next_delay = delay
+        self.client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]
+
+
+def early_end(settings: MqttSettings, reconnect: Reconnect, reason: object) -> str:
+    """Why a connection that keeps ending early ended, for a log line."""
+    where = f"MQTT broker {settings.address()}"
+    if reconnect.uptime > 0:
+        return f"{where} closed the connection {reconnect.uptime:.1f} s after accepting it ({reason})"
+    return f"{where} closed the connection before accepting it ({reason})"
+
+
 def topic_level(text: object) -> str:
     """A value made safe as one topic level: no '/', wildcards or NUL; 'unknown' when empty."""
     cleaned = "".join("_" if c in "/+#\0" else c for c in str(text)).strip()
@@ -120,6 +288,7 @@ class _Message:
     retain: bool = False
     counted: bool = True  # counted in `published` (status messages are not)
     discovery_for: str | None = None  # meter id of a discovery config (re-announce it if dropped)
+    raw_seq: int = 0  # sequence number of a raw frame record
 
 
 @dataclass
@@ -135,9 +304,10 @@ class MqttOutput:
     """Publishes decoded telegrams to an MQTT broker, riding out broker outages without blocking the caller.
 
     ``write``/``write_raw``/``status`` only queue and return; a sender thread hands messages to paho's
-    network thread (started with ``loop_start``), which connects, reconnects (1 s to 30 s back-off) and
-    resends what the broker had not confirmed. Call :meth:`close` at the end so that the offline status is
-    published and the queue drains; a process that dies instead leaves the last will (offline) behind.
+    network thread (started with ``loop_start``), which connects, reconnects (at once after an outage,
+    with back-off after a refusal: :class:`Reconnect`) and resends what the broker had not confirmed.
+    Call :meth:`close` at the end so that the offline status is published and the queue drains; a
+    process that dies instead leaves the last will (offline) behind.
     """
 
     def __init__(
@@ -161,7 +331,14 @@ class MqttOutput:
         keepalive: int = 60,
         max_inflight: int = 100,
         reconnect_delay: tuple[float, float] = (1.0, 30.0),
+        retry_s: float = 0.25,
+        settle_s: float = 1.0,
     ) -> None:
+        """``reconnect_delay``: the back-off after the broker refused us; ``retry_s``: how often to try
+        while the broker cannot be reached (see :class:`Reconnect`); ``settle_s``: after a reconnection,
+        how long to hold what was queued during the outage, so that subscribers that reconnect as fast
+        as we do (``serve``) are subscribed again before it goes out: a broker that restarted without
+        persistence would otherwise drop it for want of subscribers."""
         prefix = prefix.strip().strip("/")
         if not prefix or any(c in prefix for c in "+#\0"):
             raise ConfigError(f"MQTT topic prefix {prefix!r} must be non-empty and free of '+' and '#'")
@@ -180,6 +357,9 @@ class MqttOutput:
         self.status_topic = f"{prefix}/receiver/{self.receiver}/status"
         self.published = 0  # messages confirmed by the broker (readings, raw, errors, discovery)
         self.dropped = 0  # messages dropped from a full queue
+        self.run = secrets.token_hex(4)  # names this output's numbering of raw frames
+        self._raw_seq = 0  # the last sequence number given to a raw frame record
+        self._raw_handed = 0  # the highest one handed to paho (sent before any later status)
 
         self._cond = threading.Condition()
         self._queue: collections.deque[_Message] = collections.deque()
@@ -192,15 +372,19 @@ class MqttOutput:
         self._status_due = False
         self._connected = False
         self._ever_connected = False
+        self.settle_s = settle_s
+        self._holding = False  # settling after a reconnection: nothing is handed to paho
+        self._connections = 0
         self._warned_down = False
         self._refusals: set[str] = set()
+        self._refusal_count = 0
         self._closing = False
         self._closed = False
         self._stop_sender = False
         self._last_drop_warning = -DROP_WARNING_INTERVAL_S
 
         self._client = self._make_client(client_id, connect_timeout, ca_certs, certfile, keyfile, insecure)
-        self._client.reconnect_delay_set(*reconnect_delay)  # type: ignore[arg-type]
+        self._reconnect = Reconnect(self._client, retry_s=retry_s, backoff=reconnect_delay)
         self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender", daemon=True)
         self._sender.start()
         self._connect(keepalive)
@@ -285,9 +469,12 @@ class MqttOutput:
             return {"published": self.published, "dropped": self.dropped, "pending": self._pending_locked()}
 
     def wait_connected(self, timeout: float) -> bool:
-        """True once connected to the broker; False if that did not happen within ``timeout`` seconds."""
+        """True once connected to the broker; False if that did not happen within ``timeout`` seconds,
+        or sooner when the broker refused the connection (``last_error`` says why)."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._connected, timeout)
+            refusals = self._refusal_count
+            self._cond.wait_for(lambda: self._connected or self._refusal_count > refusals, timeout)
+            return self._connected
 
     def retains(self, meter_id: object) -> bool:
         """Whether this meter's readings are published retained."""
@@ -326,8 +513,15 @@ class MqttOutput:
             self._hold_locked(hold, reading)
 
     def write_raw(self, payload: dict) -> None:
-        """Queue one raw frame record (hex and radio metadata, built by the caller)."""
-        self._enqueue([_Message(f"{self.prefix}/raw/{self.receiver}", to_json(payload).encode())])
+        """Queue one raw frame record (hex and radio metadata, built by the caller), numbered: ``run`` and
+        ``seq`` let the receiving end count the records that never reached it."""
+        with self._cond:
+            self._check_open()
+            self._raw_seq += 1
+            record = {**payload, "run": self.run, "seq": self._raw_seq}
+            message = _Message(f"{self.prefix}/raw/{self.receiver}", to_json(record).encode())
+            message.raw_seq = self._raw_seq
+            self._enqueue_locked([message])
 
     def status(self, stats: dict) -> None:
         """Publish retained ``{"state": "online", **stats}``; during an outage only the latest one waits."""
@@ -463,9 +657,10 @@ class MqttOutput:
                 batch = []
                 if self._status_due:
                     self._status_due = False
-                    batch.append(
-                        _Message(self.status_topic, to_json(self._status).encode(), True, counted=False)
-                    )
+                    status = self._status
+                    if self._raw_seq:  # how far the numbered raw frames went, for the receiving end
+                        status = {**status, "raw_run": self.run, "raw_seq": self._raw_handed}
+                    batch.append(_Message(self.status_topic, to_json(status).encode(), True, counted=False))
                 # as many as paho may have in flight: one lock round trip for the lot, not per message
                 room = self.max_inflight - len(self._inflight)
                 while self._queue and len(batch) < room:
@@ -479,6 +674,8 @@ class MqttOutput:
                     log.error("MQTT: cannot publish to %s: %s", message.topic, exc)
                     info = None
                 sent.append((message, info))
+                if message.raw_seq:
+                    self._raw_handed = max(self._raw_handed, message.raw_seq)
             with self._cond:
                 self._handing = []
                 for message, info in sent:
@@ -505,7 +702,7 @@ class MqttOutput:
     def _can_send_locked(self) -> bool:
         if self._stop_sender:
             return True
-        if not self._connected or len(self._inflight) >= self.max_inflight:
+        if not self._connected or self._holding or len(self._inflight) >= self.max_inflight:
             return False
         return self._status_due or bool(self._queue)
 
@@ -515,13 +712,26 @@ class MqttOutput:
         self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
     ) -> None:
         if getattr(reason, "is_failure", False):
+            self._reconnect.refused()
             text = str(reason)
+            with self._cond:
+                self.last_error = f"it refused the connection: {text}"
+                self._refusal_count += 1
+                self._cond.notify_all()
             if text not in self._refusals:  # log each reason once, not on every retry
                 self._refusals.add(text)
                 log.error("MQTT broker %s refused the connection: %s", self.settings.address(), text)
             return
+        self._reconnect.connected()
         with self._cond:
             self._connected = True
+            self._connections += 1
+            after_outage = self._ever_connected or self._warned_down
+            if after_outage and self.settle_s > 0 and not self._closing:
+                self._holding = True
+                timer = threading.Timer(self.settle_s, self._settled, args=(self._connections,))
+                timer.daemon = True
+                timer.start()
             if self._ever_connected:
                 self._tracker.reset()  # the broker may have restarted without its retained configs
             self._ever_connected = True
@@ -531,19 +741,36 @@ class MqttOutput:
             self._cond.notify_all()
         log.info("MQTT connected to %s", self.settings.redacted())
 
+    def _settled(self, connection: int) -> None:
+        with self._cond:
+            if connection == self._connections:
+                self._holding = False
+                self._cond.notify_all()
+
     def _on_disconnect(
         self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
     ) -> None:
+        kind = self._reconnect.disconnected()
         with self._cond:
             was_connected = self._connected
             self._connected = False
             closing = self._closing
             self._cond.notify_all()
-        if was_connected and not closing:
+        if closing:
+            return
+        if kind == "flap":
+            log.warning(
+                "%s; next try in %g s",
+                early_end(self.settings, self._reconnect, reason),
+                self._reconnect.next_delay,
+            )
+            self._warned_down = True
+        elif was_connected:
             log.warning("MQTT connection to %s lost (%s), reconnecting", self.settings.address(), reason)
             self._warned_down = True
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self._reconnect.connect_failed()
         if not self._warned_down:
             self._warned_down = True
             log.warning("MQTT broker %s unreachable, retrying", self.settings.address())

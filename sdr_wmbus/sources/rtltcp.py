@@ -6,9 +6,17 @@ of cu8 samples. The client tunes it with 5-byte commands: one command byte + a b
 parameter (see ``Command``). The server keeps the settings of the last client only, so they are sent
 again after every reconnection.
 
-A server that goes away (closed connection, network error, or no data for ``stall_s``) is reconnected
-with exponential back-off (1 s, 2 s, ... up to 30 s), for as long as it takes; the time it was away is
-reported to the consumer as a ``Gap`` and counted in the stats.
+A connection fails when it closes, breaks, or delivers far less than the sample rate: a watchdog
+measures the stream over ``watchdog_s`` (5 s) windows, and less than ``min_rate`` (10 %) of the bytes
+the rate needs is a fault (nothing at all is a stall), logged and reconnected; a stream a little short
+(under 80 %) is warned about, as the server is then dropping samples. Every kind of failed connection
+(refused, timed out, not rtl_tcp, closed right after the header, stalled, trickling) is retried with
+exponential back-off (1 s, 2 s, ... up to 30 s), which starts again from 1 s only once a connection has
+streamed at the rate for a whole window: a server that accepts and closes at once is not hammered.
+
+The consumer is told about the hole as a ``Gap`` of the samples actually lost: the time from the end of
+the signal received (the samples in hand account for the time they cover, so a stall or a trickle
+counts from when the stream stopped keeping up) to the first data of the new connection, at the rate.
 """
 
 from __future__ import annotations
@@ -31,6 +39,11 @@ MAGIC = b"RTL0"
 TUNERS = {0: "unknown", 1: "E4000", 2: "FC0012", 3: "FC0013", 4: "FC2580", 5: "R820T", 6: "R828D"}
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
+WATCHDOG_S = 5.0  # the stream's rate is checked over windows this long
+MIN_RATE = 0.1  # less than this share of the sample rate over a window is a fault
+SHORT_RATE = 0.8  # less than this share is warned about (the server drops what we do not take)
+TICK_S = 0.5  # the reader wakes up at least this often to check the watchdog
+SHORT_WARNING_INTERVAL_S = 60.0
 
 
 class Command(enum.IntEnum):
@@ -101,7 +114,9 @@ class RtlTcpSource(LiveSource):
         queue_blocks: int = DEFAULT_QUEUE_BLOCKS,
         block_bytes: int = 262144,
         connect_timeout_s: float = 5.0,
-        stall_s: float = 10.0,
+        watchdog_s: float = WATCHDOG_S,
+        min_rate: float = MIN_RATE,
+        backoff: tuple[float, float] = (BACKOFF_FIRST_S, BACKOFF_MAX_S),
     ) -> None:
         super().__init__(rate, center, queue_blocks)
         self.host = host
@@ -111,11 +126,21 @@ class RtlTcpSource(LiveSource):
         self.bias_tee = bias_tee
         self.block_bytes = block_bytes
         self.connect_timeout_s = connect_timeout_s
-        self.stall_s = stall_s
+        self.watchdog_s = watchdog_s
+        self.min_rate = min_rate
+        self.backoff = backoff
         self.tuner: str | None = None
         self.gain_steps = 0
+        self.connections = 0  # connections made (header read), the first one included
         self._sock: socket.socket | None = None
         self._send_lock = threading.Lock()
+        self._delay = backoff[0]  # the wait before the next connection attempt
+        # Signal time (monotonic seconds) up to which every sample is in hand or counted lost; None
+        # before the first data.
+        self._accounted: float | None = None
+        self._outage: str | None = None  # why the stream stopped, until it is healthy again
+        self._outage_warned = False
+        self._last_short_warning = -SHORT_WARNING_INTERVAL_S
 
     def describe(self) -> str:
         return f"rtl_tcp server {self.host}:{self.port}"
@@ -139,10 +164,16 @@ class RtlTcpSource(LiveSource):
                 raise SourceError(f"{self.describe()} is not an rtl_tcp server (no RTL0 header)")
             tuner, self.gain_steps = struct.unpack(">II", header[4:])
             self.tuner = TUNERS.get(tuner, f"type {tuner}")
-            sock.settimeout(self.stall_s)
+            sock.settimeout(TICK_S)
             self._sock = sock
-            for command, value in self._settings():
-                self._send(command, value)
+            try:
+                for command, value in self._settings():
+                    self._send(command, value)
+            except OSError as exc:
+                raise SourceError(
+                    f"{self.describe()} closed the connection right after its header ({_reason(exc)})"
+                ) from None
+            self.connections += 1
         except BaseException:
             sock.close()
             self._sock = None
@@ -183,34 +214,74 @@ class RtlTcpSource(LiveSource):
             reason = self._stream()
             if self.stopping:
                 return
-            lost_at = time.monotonic()
-            log.warning("%s went away (%s); reconnecting", self.describe(), reason)
+            if self._outage is None:
+                self._outage = reason
+                log.warning("%s went away (%s); reconnecting", self.describe(), reason)
+            elif self._delay >= self.backoff[1] and not self._outage_warned:
+                self._outage_warned = True  # still no usable stream: say so once more, then at -v
+                log.warning(
+                    "%s: still no usable stream (%s); trying every %g s", self.describe(), reason, self._delay
+                )
+            else:  # the back-off grows
+                log.info("%s: %s; next try in %g s", self.describe(), reason, self._delay)
             if not self._reconnect():
                 return
-            away = time.monotonic() - lost_at
             self.stats.reconnects += 1
-            log.warning("reconnected to %s after %.1f s (gap in the signal)", self.describe(), away)
-            self._gap(away, f"{self.describe()} away")
+            log.info("reconnected to %s", self.describe())
 
     def _stream(self) -> str:
-        """Read blocks until the connection ends; returns why it ended."""
+        """Read blocks until the connection ends or fails the watchdog; returns why it ended."""
         buffer = bytearray(self.block_bytes)
         view = memoryview(buffer)
         filled = 0
         sock = self._sock
+        started = time.monotonic()
+        window_start, window_bytes = started, 0
+        received = 0  # bytes on this connection
+        last_data = started
+        need = 2 * self.rate  # bytes per second at the sample rate
         try:
             while not self.stopping and sock is not None:
                 try:
-                    # MSG_WAITALL: one system call (and one GIL round trip) per block, not per packet
-                    got = sock.recv_into(view[filled:], 0, socket.MSG_WAITALL)
+                    got = sock.recv_into(view[filled:])
                 except TimeoutError:
-                    return f"no data for {self.stall_s:g} s"
+                    got = -1  # no data this tick
+                now = time.monotonic()
                 if got == 0:
+                    if not received:
+                        return "connection closed by the server right after the header"
                     return "connection closed by the server"
-                filled += got
-                if filled == len(buffer):
-                    self._emit(view)
-                    filled = 0
+                if got > 0:
+                    if not received:
+                        self._first_data(now)
+                    received += got
+                    window_bytes += got
+                    last_data = now
+                    self._accounted = min(now, self._accounted + got / need)
+                    filled += got
+                    if filled == len(buffer):
+                        self._emit(view)
+                        filled = 0
+                if now - window_start >= self.watchdog_s:
+                    share = window_bytes / (need * (now - window_start))
+                    if window_bytes == 0:
+                        return f"no data for {now - window_start:.0f} s"
+                    if share < self.min_rate:
+                        rate = window_bytes / (now - window_start)
+                        return (
+                            f"stream far too slow: {rate:,.0f} bytes/s, {100 * share:.1f} % of the "
+                            f"{need:,.0f} bytes/s that {self.rate / 1e6:g} Msps need"
+                        )
+                    if share < SHORT_RATE:
+                        # too slow while it flowed (not a stall starting, which the next window sees)
+                        flowing = window_bytes / (need * max(last_data - window_start, 1e-3))
+                        if flowing < SHORT_RATE:
+                            self._warn_short(share)
+                    else:  # a healthy window: the next failure starts the back-off afresh
+                        self._delay = self.backoff[0]
+                        self._outage = None
+                        self._outage_warned = False
+                    window_start, window_bytes = now, 0
             return "stopped"
         except OSError as exc:
             return _reason(exc)
@@ -219,9 +290,33 @@ class RtlTcpSource(LiveSource):
                 self._emit(view[:filled])
             self._drop_socket()
 
+    def _first_data(self, now: float) -> None:
+        """The first bytes of a connection: the samples missed since the last ones in hand are a gap."""
+        if self._accounted is None:  # the very first data
+            self._accounted = now
+            return
+        lost_s = max(0.0, now - self._accounted)
+        self._accounted = now
+        if self.connections > 1:
+            why = f" ({self._outage})" if self._outage else ""
+            self._gap(lost_s, f"{self.describe()} away{why}")
+
+    def _warn_short(self, share: float) -> None:
+        now = time.monotonic()
+        if now - self._last_short_warning >= SHORT_WARNING_INTERVAL_S:
+            self._last_short_warning = now
+            log.warning(
+                "%s delivers only %.0f %% of the %g Msps sample rate (a slow link?): samples are being lost",
+                self.describe(),
+                100 * share,
+                self.rate / 1e6,
+            )
+
     def _reconnect(self) -> bool:
-        delay = BACKOFF_FIRST_S
+        """Wait the back-off, then try to connect (the wait doubles on every failure); False if stopped."""
         while not self.stopping:
+            delay = self._delay
+            self._delay = min(2 * delay, self.backoff[1])
             if self._stopping.wait(delay):
                 return False
             try:
@@ -229,9 +324,8 @@ class RtlTcpSource(LiveSource):
                 return True
             except (OSError, SourceError) as exc:
                 log.info(
-                    "%s: reconnect failed (%s); next try in %.0f s", self.describe(), _reason(exc), delay
+                    "%s: reconnect failed (%s); next try in %g s", self.describe(), _reason(exc), self._delay
                 )
-                delay = min(2 * delay, BACKOFF_MAX_S)
         return False
 
     def _drop_socket(self) -> None:
