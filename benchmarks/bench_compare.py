@@ -44,7 +44,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args()
-    from sdr_wmbus.commands import _synthetic_signal
+    try:
+        from sdr_wmbus.synth import busy_band as _synthetic_signal
+    except ImportError:  # a checkout from before the command line was split up
+        from sdr_wmbus.commands import _synthetic_signal
     from sdr_wmbus.phy.combined import CombinedReceiver as This
 
     Other = receiver_class("other_sdr_wmbus", Path(args.other))

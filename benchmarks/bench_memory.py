@@ -38,7 +38,7 @@ steps.append(('+ numba (import)', rss()))
 from sdr_wmbus.dsp.fm import discriminate
 discriminate(np.zeros(16, np.complex64), 0j)
 steps.append(('+ first numba kernel (LLVM set up, from the cache)', rss()))
-import sdr_wmbus.cli, sdr_wmbus.commands, sdr_wmbus.decoder, sdr_wmbus.pipeline
+import sdr_wmbus.cli, sdr_wmbus.decoder, sdr_wmbus.pipeline
 steps.append(('+ sdr_wmbus modules (radio, telegram stack, outputs)', rss()))
 from sdr_wmbus.phy.combined import CombinedReceiver
 from sdr_wmbus.sources import open_iq

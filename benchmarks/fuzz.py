@@ -20,6 +20,7 @@ printed with its input so it can become a regression test.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import multiprocessing
@@ -142,12 +143,39 @@ def mutate(rng: random.Random, data: bytes, seeds: list[dict]) -> bytes:
     return bytes(buf)
 
 
+CRC_PERIOD_BITS = 151  # x^151 = 1 modulo EN 13757's CRC polynomial: two errors 151 bits apart cancel
+
+
 def corrupt_bits(rng: random.Random, frame: bytes, count: int) -> bytes:
-    """Flip ``count`` distinct bits after the L field (the L field is checked by length anyway)."""
+    """Flip ``count`` distinct bits after the L field (the L field is checked by length anyway).
+
+    Two flips a multiple of 151 bits apart are not detectable by the CRC at all (format B's blocks are
+    longer than that; format A's 16-byte blocks are not): such pairs are not drawn, as no receiver
+    could refuse them.
+    """
+    while True:
+        bits = rng.sample(range(8, 8 * len(frame)), count)
+        if count < 2 or abs(bits[0] - bits[1]) % CRC_PERIOD_BITS:
+            break
     buf = bytearray(frame)
-    for bit in rng.sample(range(8, 8 * len(buf)), count):
-        buf[bit // 8] ^= 1 << (bit % 8)
+    for bit in bits:  # numbered as sent, most significant bit of each byte first (as the CRC sees them)
+        buf[bit // 8] ^= 0x80 >> (bit % 8)
     return bytes(buf)
+
+
+def warm_up(seeds: list[dict], drivers: list[str]) -> None:
+    """Decode every seed once (with its key, without, as if decrypted) and force every driver once, so
+    that first-use costs (imports of hooks and cipher modes, caches) are not taken for slow inputs."""
+    plain = TelegramDecoder(KeyStore())
+    for case in seeds:
+        for decoder in (TelegramDecoder(KeyStore(default_key=case["key"])), plain):
+            for already in (False, True):
+                decoder.decode(case["data"], already_decrypted=already, link_crc="none")
+                decoder.decode(case["data"], already_decrypted=already, link_crc="auto")
+    for name in drivers:
+        forced = TelegramDecoder(KeyStore(), driver=name)
+        for case in seeds[:40]:
+            forced.decode(case["data"], already_decrypted=case["already"], link_crc="none")
 
 
 class Failure(Exception):
@@ -181,8 +209,19 @@ def stack_worker(args: tuple) -> dict:
             plain = TelegramDecoder(KeyStore(default_key=case["key"])).decode(case["data"], link_crc="none")
             if "error" not in plain and plain.get("security_mode") in (7, "ell_aes_ctr"):
                 keyed.append(case)
-    stats = {"inputs": 0, "crc_checks": 0, "mac_checks": 0, "errors": 0, "readings": 0, "slowest_ms": 0.0}
+    stats = {
+        "inputs": 0,
+        "crc_checks": 0,
+        "mac_checks": 0,
+        "errors": 0,
+        "readings": 0,
+        "slowest_ms": 0.0,
+        "retimed": 0,
+    }
     failures: list[str] = []
+    warm_up(seeds, drivers)
+    gc.collect()
+    gc.freeze()  # what start-up built stays out of the collector's way, as in the commands
     deadline = time.monotonic() + seconds
     decoders = {}
     rss_start = None
@@ -240,8 +279,17 @@ def stack_worker(args: tuple) -> dict:
             out = decoder.decode(data, already_decrypted=already, link_crc=link_crc)
             elapsed = time.thread_time() - started
             check_output(out)
-            if elapsed > slow_s:
-                raise Failure(f"slow input: {elapsed * 1000:.0f} ms")
+            if elapsed > slow_s:  # the input, or a hiccup of the (virtual) machine? Time it again.
+                again = []
+                for _ in range(2):
+                    retry = TelegramDecoder(KeyStore(default_key=key), driver=forced)
+                    began = time.thread_time()
+                    retry.decode(data, already_decrypted=already, link_crc=link_crc)
+                    again.append(time.thread_time() - began)
+                stats["retimed"] += 1
+                elapsed = min(again)
+                if elapsed > slow_s:
+                    raise Failure(f"slow input: {elapsed * 1000:.0f} ms (each time)")
             stats["slowest_ms"] = max(stats["slowest_ms"], elapsed * 1000)
             if must_fail and "error" not in out:
                 raise Failure("a frame with a corrupted CRC gave a reading")

@@ -50,6 +50,7 @@ DEFAULT_KEYS: tuple[tuple[str, bytes, tuple[str, ...]], ...] = (
     ("all-zero default key", bytes(16), ()),  # e.g. Apator overlays as shipped
     ("Diehl default key", bytes.fromhex("51728910E66D83F8" * 2), DIEHL_FAMILY),
 )
+MAX_COMPACT_FORMATS = 20000  # formats known at once: bounded whatever garbage the air brings
 MAX_UNLEARNED_FORMATS = 20000  # full frames kept for format learning (the newest per meter and length)
 MAX_REMEMBERED_METERS = 20000  # meters whose remembered field values are kept (least recently seen go)
 COMPACT_CIS = {0x79, 0x7B, 0x73}
@@ -97,7 +98,7 @@ class TelegramDecoder:
         self.forced_driver = driver
         # Compact-frame formats by signature. The signature is a CRC over the DIF/VIF bytes and every
         # expansion is checked against the frame's full-frame CRC, so one table serves all meters.
-        self.compact_formats: dict[int, bytes] = {}
+        self.compact_formats: OrderedDict[int, bytes] = OrderedDict()
         # Full APLs not yet turned into formats, newest per meter: the record headers are extracted
         # only when a compact frame needs a format we do not know (most receivers never see one).
         self._unlearned: OrderedDict[tuple[str, int], bytes] = OrderedDict()
@@ -423,6 +424,8 @@ class TelegramDecoder:
                 continue
             if headers:
                 self.compact_formats[format_signature(headers)] = headers
+                while len(self.compact_formats) > MAX_COMPACT_FORMATS:  # the oldest learnt goes first
+                    self.compact_formats.popitem(last=False)
 
     def _expand_compact(self, telegram: Telegram, apl: bytes) -> bytes:
         start = 2 if apl[:2] == b"\x2f\x2f" else 0

@@ -117,3 +117,21 @@ def raw_frame_record(frame: Frame) -> dict:
     record.update(frame.radio_fields())
     record["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return record
+
+
+def mode_counts(stats) -> str:
+    """'T1 3, C1 2' (and S1 when it was received), for summaries."""
+    get = stats.get if isinstance(stats, dict) else lambda name: getattr(stats, name)
+    text = f"T1 {get('frames_t1')}, C1 {get('frames_c1')}"
+    return text + (f", S1 {get('frames_s1')}" if get("frames_s1") else "")
+
+
+def frame_counts(stats, duplicates: int) -> str:
+    """What the radio heard, in numbers that add up: frames per mode = telegrams + duplicates; frames
+    lost to a CRC error (their first block checked); sync-word hits that were only noise."""
+    get = stats.get if isinstance(stats, dict) else lambda name: getattr(stats, name)
+    frames = get("frames_t1") + get("frames_c1") + get("frames_s1")
+    return (
+        f"{frames} frames ({mode_counts(stats)}) = {frames - duplicates} telegrams + {duplicates} "
+        f"duplicates; {get('crc_failures')} lost to CRC errors; {get('false_syncs')} sync hits on noise"
+    )

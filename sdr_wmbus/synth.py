@@ -16,13 +16,9 @@ Eb/N0 = Ec/N0; for T1 (3-of-6, 12 chips per 8 bits) Eb/N0 = Ec/N0 + 1.76 dB.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -506,181 +502,37 @@ def _burst_ecn0(ecn0_db: float | None, chip_rate: float, noise_chip_rate: float)
     return ecn0_db + 10.0 * math.log10(noise_chip_rate / chip_rate)
 
 
-# --- command line -------------------------------------------------------------------------------
-
-_SI_SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
-
-
-def parse_si(text: str) -> float:
-    """A number with an optional k/M/G suffix: '1.6M', '1600k', '1600000', '-40k', '1.6e6'."""
-    cleaned = text.strip().replace("_", "")
-    scale = 1.0
-    if cleaned and cleaned[-1] in _SI_SUFFIXES:
-        scale = _SI_SUFFIXES[cleaned[-1]]
-        cleaned = cleaned[:-1]
-    try:
-        value = float(cleaned) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r} (examples: 1.6M, 1600k, 1600000)") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
-
-
-def parse_value_or_range(text: str) -> FloatOrRange:
-    """'X' or 'LO:HI' (each with an optional k/M/G suffix) for fixed or per-telegram random values."""
-    if ":" in text:
-        low_text, _, high_text = text.partition(":")
-        low, high = parse_si(low_text), parse_si(high_text)
-        if low > high:
-            raise argparse.ArgumentTypeError(f"range {text!r} has LO > HI")
-        return (low, high)
-    return parse_si(text)
+def busy_band_blocks(seconds: float, rate: float, block: int = 262144) -> Iterator[np.ndarray]:
+    """A busy 868.95 MHz band: T1 and C1 telegrams of varied length in noise (Ec/N0 15 dB), ``seconds``
+    long, produced block by block (the signal is never held whole)."""
+    rng = np.random.default_rng(7)
+    telegrams = []
+    bursts = int(seconds / 0.055) + 4  # ~50 ms gaps: enough telegrams to fill the requested time
+    for length in ((20, 49, 120, 230) * (bursts // 4 + 1))[:bursts]:
+        telegrams.append(
+            bytes([length, 0x44, 0x2D, 0x2C]) + bytes(rng.integers(0, 256, length - 3, np.uint8))
+        )
+    plan = Synthesizer(
+        telegrams,
+        mode="mixed",
+        sample_rate=rate,
+        offset_hz=(-20e3, 20e3),
+        ppm=(-100.0, 100.0),
+        ecn0_db=15.0,
+        gap_s=0.05,
+        seed=7,
+    )
+    left = int(seconds * rate)
+    for chunk in plan.blocks(block):
+        if left <= 0:
+            return
+        yield chunk[:left]
+        left -= len(chunk)
 
 
-def _positive_si(text: str) -> float:
-    value = parse_si(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = parse_si(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``sdr-wmbus synth`` (the parser is the sub-command's)."""
-    parser.add_argument(
-        "output", metavar="OUTPUT", help="IQ file to write, format from the extension ('-': stdout, cu8)"
-    )
-    parser.add_argument(
-        "--telegram",
-        dest="telegrams",
-        action="append",
-        default=[],
-        metavar="HEX",
-        help="telegram to send (repeatable); CRC-free or with link-layer CRCs",
-    )
-    parser.add_argument(
-        "--telegrams-file",
-        metavar="FILE",
-        help="file with one telegram per line (hex or rtl_wmbus line; '#' comments)",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=("t", "c", "s", "mixed", "all"),
-        default="t",
-        help="T1, C1, S1, T1/C1 alternating (mixed) or T1/C1/S1 in turn (all); default t",
-    )
-    parser.add_argument(
-        "--frame-format", choices=("A", "B"), default="A", help="frame format of C1 telegrams (default A)"
-    )
-    parser.add_argument("--rate", type=_positive_si, default=1.6e6, metavar="HZ", help="sample rate (1.6M)")
-    parser.add_argument(
-        "--center", type=parse_si, default=CENTER_T1_C1_HZ, metavar="HZ", help="tuning frequency (868.95M)"
-    )
-    parser.add_argument(
-        "--offset",
-        type=parse_value_or_range,
-        default=0.0,
-        metavar="HZ|LO:HI",
-        help="carrier offset, fixed or drawn per telegram (write --offset=-40k:40k for negative LO)",
-    )
-    parser.add_argument(
-        "--ppm",
-        type=parse_value_or_range,
-        default=0.0,
-        metavar="PPM|LO:HI",
-        help="chip-rate error in ppm, fixed or drawn per telegram (--ppm=-50:50 for negative LO)",
-    )
-    parser.add_argument(
-        "--chip-rate-error",
-        type=parse_value_or_range,
-        default=0.0,
-        metavar="PCT|LO:HI",
-        help="chip-rate error in percent, fixed or drawn per telegram (adds to --ppm; mode T allows "
-        "+-10 %%, S +-2 %%)",
-    )
-    parser.add_argument(
-        "--jitter",
-        type=_non_negative_float,
-        default=0.0,
-        metavar="US",
-        help="each chip transition moves by up to +-US microseconds (uniform; mode T allows 3)",
-    )
-    parser.add_argument(
-        "--deviation",
-        type=parse_value_or_range,
-        default=None,
-        metavar="HZ|LO:HI",
-        help="FSK deviation, fixed or drawn per telegram (default: T1/S1 50k, C1 45k)",
-    )
-    parser.add_argument(
-        "--bt",
-        type=_non_negative_float,
-        default=0.0,
-        metavar="BT",
-        help="Gaussian frequency shaping (GFSK) with this bandwidth-time product, e.g. 0.5 (default: none)",
-    )
-    parser.add_argument(
-        "--extra-chips",
-        default="",
-        metavar="CHIPS",
-        help="chips sent between the preamble and the sync word, e.g. 1 or 0 (a sync slip)",
-    )
-    parser.add_argument(
-        "--missing-chips",
-        type=_non_negative_int,
-        default=0,
-        metavar="N",
-        help="leave out the last N preamble chips before the sync word",
-    )
-    parser.add_argument(
-        "--sync-errors",
-        type=_non_negative_int,
-        default=0,
-        metavar="N",
-        help="send N chips of the sync word inverted (positions drawn per telegram)",
-    )
-    parser.add_argument(
-        "--ecn0", type=float, default=None, metavar="DB", help="Ec/N0 in dB (chip energy / noise density)"
-    )
-    parser.add_argument(
-        "--gap", type=_non_negative_float, default=0.01, metavar="S", help="seconds between bursts (0.01)"
-    )
-    parser.add_argument(
-        "--amplitude", type=_positive_si, default=0.5, metavar="A", help="burst amplitude, full scale 1 (0.5)"
-    )
-    parser.add_argument("--repeat", type=_positive_int, default=1, metavar="N", help="send the list N times")
-    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
-    parser.add_argument("--format", choices=IQ_FORMATS, default=None, help="IQ format (default: from OUTPUT)")
-    parser.add_argument(
-        "--list", metavar="FILE", help="where to write what was sent, JSON lines (OUTPUT.telegrams.jsonl)"
-    )
+def busy_band(seconds: float, rate: float) -> np.ndarray:
+    """The same band as one array (for scripts that want it whole)."""
+    return np.concatenate(list(busy_band_blocks(seconds, rate)))
 
 
 INTEGER_FORMATS = ("cu8", "cs8", "cs16")
@@ -709,102 +561,3 @@ def iq_format_for(path: str) -> str | None:
         if name.endswith(suffix):
             return fmt
     return None
-
-
-def _read_telegrams(args: argparse.Namespace) -> list[bytes]:
-    """CRC-free frames from --telegram and --telegrams-file, or the defaults; ValueError on bad input."""
-    from .input_lines import parse_line
-    from .link.dll import normalize_frame
-
-    sources: list[tuple[str, str]] = [(f"--telegram {i + 1}", text) for i, text in enumerate(args.telegrams)]
-    if args.telegrams_file:
-        try:
-            lines = Path(args.telegrams_file).read_text().splitlines()
-        except OSError as exc:
-            raise ValueError(f"cannot read {args.telegrams_file}: {exc.strerror or exc}") from None
-        for number, line in enumerate(lines, start=1):
-            if line.strip() and not line.lstrip().startswith("#"):
-                sources.append((f"{args.telegrams_file}:{number}", line))
-    if not sources:
-        sources = [(f"default telegram {i + 1}", text) for i, text in enumerate(DEFAULT_TELEGRAMS)]
-    frames = []
-    for where, text in sources:
-        parsed = parse_line(text)
-        if parsed.frame is None:
-            raise ValueError(f"{where}: {parsed.error}")
-        try:
-            frame, _, ignored = normalize_frame(parsed.frame.data)
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
-        if ignored:
-            raise ValueError(f"{where}: {ignored} bytes after the end of the frame")
-        frames.append(frame)
-    return frames
-
-
-def run_synth(args: argparse.Namespace) -> int:
-    """``sdr-wmbus synth``: write the IQ file and the list of sent telegrams; 0 on success, 2 on errors."""
-
-    def fail(message: str) -> int:
-        print(f"sdr-wmbus: error: {message}", file=sys.stderr)
-        return 2
-
-    # '-' writes to stdout; cu8 there by default, as rtl_sdr pipes carry it.
-    fmt = args.format or ("cu8" if args.output == "-" else iq_format_for(args.output))
-    if fmt is None:
-        known = ", ".join(IQ_FORMATS)
-        return fail(f"cannot tell the IQ format from {args.output!r}; give --format ({known})")
-    try:
-        telegrams = _read_telegrams(args) * args.repeat
-        plan = Synthesizer(
-            telegrams,
-            mode=args.mode,
-            frame_format=args.frame_format,
-            sample_rate=args.rate,
-            center=args.center,
-            offset_hz=args.offset,
-            ppm=args.ppm,
-            ecn0_db=args.ecn0,
-            gap_s=args.gap,
-            amplitude=args.amplitude,
-            seed=args.seed,
-            chip_rate_error_pct=args.chip_rate_error,
-            jitter_s=args.jitter * 1e-6,
-            deviation_hz=args.deviation,
-            bt=args.bt,
-            extra_chips=args.extra_chips,
-            missing_chips=args.missing_chips,
-            sync_errors=args.sync_errors,
-        )
-    except ValueError as exc:
-        return fail(str(exc))
-    from .sources import IQFileWriter, SourceError
-
-    sent = plan.sent
-    gain = plan.integer_gain() if fmt in INTEGER_FORMATS else 1.0
-    list_path = args.list
-    if list_path is None and args.output != "-":
-        list_path = args.output + ".telegrams.jsonl"
-    try:
-        description = f"sdr-wmbus synth: {len(sent)} telegrams, mode {args.mode}, seed {args.seed}"
-        # Written as it is produced: memory stays flat however long the signal.
-        with IQFileWriter(args.output, fmt, args.rate, args.center, description) as writer:
-            for block in plan.blocks():
-                writer.write(block * np.float32(gain) if gain != 1.0 else block)
-        if list_path:
-            with open(list_path, "w") as handle:
-                for entry in sent:
-                    handle.write(json.dumps(entry) + "\n")
-    except (OSError, ValueError, SourceError) as exc:
-        return fail(f"cannot write output: {exc}")
-    counts = {m: sum(1 for e in sent if e["mode"] == m) for m in ("T1", "C1", "S1")}
-    summary = ", ".join(f"{n} {m}" for m, n in counts.items() if n)
-    plural = "s" if len(sent) != 1 else ""
-    print(
-        f"sdr-wmbus synth: {len(sent)} telegram{plural} ({summary}), {plan.total_samples} samples "
-        f"({plan.total_samples / args.rate:.3f} s at {args.rate / 1e6:g} Msps) -> {args.output} [{fmt}]"
-        + (f", scaled by {gain:.3g} to avoid clipping" if gain != 1.0 else "")
-        + (f", list -> {list_path}" if list_path else ""),
-        file=sys.stderr,
-    )
-    return 0

@@ -50,6 +50,7 @@ EXTENSION_FORMATS = {
 SIGMF_DATATYPES = {"cu8": "cu8", "ci8": "cs8", "ci16_le": "cs16", "cf32_le": "cf32"}
 _FORMAT_TO_SIGMF = {fmt: datatype for datatype, fmt in SIGMF_DATATYPES.items()}
 _SIGMF_SUFFIXES = (".sigmf-meta", ".sigmf-data")
+SIDECAR_SUFFIX = ".sigmf-meta"  # x.cu8 + x.cu8.sigmf-meta: a raw file with SigMF metadata beside it
 _KNOWN_SUFFIXES = (*EXTENSION_FORMATS, *_SIGMF_SUFFIXES, ".raw", ".bin", ".iq", ".dat")
 
 # Raw sample dtype (little-endian on disk) read by each format's conversion kernel.
@@ -153,6 +154,8 @@ def open_iq(
     if meta_path is not None:
         meta = _read_sigmf_meta(meta_path)
         data_path = meta_path[: -len(".sigmf-meta")] + ".sigmf-data"
+    elif os.path.exists(path + SIDECAR_SUFFIX):  # metadata beside a raw file (synth writes it)
+        meta, data_path = _read_sigmf_meta(path + SIDECAR_SUFFIX), path
     else:
         meta, data_path = {}, path
     try:
@@ -398,3 +401,11 @@ def write_iq(
     """Write ``iq`` as one raw IQ file (cu8, cs8, cs16, cf32) or SigMF recording (``fmt='sigmf'``)."""
     with IQFileWriter(path, fmt, rate, center, description) as writer:
         writer.write(iq)
+
+
+def write_sidecar_meta(path: str, fmt: str, rate: float, center: float | None, description: str) -> str:
+    """SigMF metadata beside a raw IQ file (``path + '.sigmf-meta'``), so that readers find its rate,
+    centre and format whatever the file is called; returns the metadata's path."""
+    meta_path = path + SIDECAR_SUFFIX
+    _write_sigmf_meta(meta_path, fmt, rate, center, description)
+    return meta_path
