@@ -18,6 +18,7 @@ from sdr_wmbus.decoder import TelegramDecoder
 from sdr_wmbus.errors import CrcError
 from sdr_wmbus.link.dll import add_crc_format_b, normalize_frame
 from sdr_wmbus.outputs.jsonl import BadPayload, loads_object, to_json
+from sdr_wmbus.security.keys import KeyStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_MODE5 = "0e442d2c7856341201077a01000005"  # mode 5, no encrypted block at all
@@ -159,3 +160,30 @@ def test_wmbusmeters_header_plaintext_notation():
     out = json.loads(sdr_wmbus("decode", line).stdout)
     assert "error" not in out and out["total_m3"] == 6842.784
     assert "error" in json.loads(sdr_wmbus("decode", line.replace("_", "")).stdout)  # no key: encrypted
+
+
+def _mode5_frame(key: bytes, plain: bytes) -> bytes:
+    """A short-header mode-5 telegram of meter 12345678 (KAM, water) carrying ``plain`` encrypted."""
+    from sdr_wmbus.security.crypto import aes_cbc_encrypt
+
+    dll = bytes.fromhex("442D2C7856341201 07".replace(" ", ""))
+    access = 0x21
+    blocks = len(plain) // 16
+    config = 0x0500 | (blocks << 4)
+    iv = dll[1:3] + dll[3:9] + bytes([access]) * 8
+    body = bytes([0x7A, access, 0x00, config & 0xFF, config >> 8]) + aes_cbc_encrypt(key, iv, plain)
+    return bytes([len(dll) + len(body)]) + dll + body
+
+
+def test_a_key_that_only_makes_2f2f_does_not_give_a_reading():
+    """About 1 wrong key in 65,536 decrypts to a payload starting with 2F 2F: the records must parse too
+    (here: what such a key gives, a last record cut off inside the decrypted bytes)."""
+    key = bytes(range(16))
+    garbage = bytes.fromhex("2F2F0C13112233440C13112233440C13")  # 2F2F, then a record without its data
+    good = bytes.fromhex("2F2F0C13785634120C13112233442F2F")
+    decoder = TelegramDecoder(KeyStore(default_key=key))
+    out = decoder.decode(_mode5_frame(key, garbage), link_crc="none")
+    assert out["error"] == "decryption failed: check the key for meter 12345678 (records do not parse)"
+    assert "total_m3" not in out and "records" not in out
+    out = decoder.decode(_mode5_frame(key, good), link_crc="none")
+    assert "error" not in out and out["total_m3"] == 12345.678
