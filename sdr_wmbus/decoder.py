@@ -57,6 +57,17 @@ COMPACT_CIS = {0x79, 0x7B, 0x73}
 FULL_CIS = {0x78, 0x7A, 0x72}
 
 
+_STAMP: list = [0, ""]  # the second last formatted, and its text
+
+
+def _timestamp() -> str:
+    """Now in UTC as ISO 8601, formatted once per second."""
+    now = int(time.time())
+    if now != _STAMP[0]:
+        _STAMP[0], _STAMP[1] = now, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    return _STAMP[1]
+
+
 def is_wired_mbus_long_frame(raw: bytes) -> bool:
     """A wired M-Bus long frame: 68 L L 68 C A CI ... CS 16."""
     return (
@@ -145,7 +156,7 @@ class TelegramDecoder:
             if meter and meter.extra:
                 out.update({k: v for k, v in meter.extra.items() if k not in out})
         out.update(frame.radio_fields())
-        out["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        out["timestamp"] = _timestamp()
         return out, telegram
 
     def _decode_into(

@@ -361,6 +361,8 @@ class _Layout:
     records: tuple[tuple[RecordHeader, int | None, int, int], ...]  # header, lvar, data start, length
     end: int | None  # offset of DIF 0x0F/0x1F, or None
     more_records_follow: bool
+    # per record, what its header says (worked out once): header bytes, meaning, addressing, function
+    meanings: tuple[tuple[bytes, _Meaning, int, int, int, str], ...] = ()
 
 
 _LAYOUTS: dict[int, list[_Layout]] = {}  # APL length -> layouts seen with that length
@@ -371,8 +373,26 @@ def _apl_from_layout(buf: bytes) -> Apl | None:
     for layout in _LAYOUTS.get(len(buf), ()):
         if all(buf[offset : offset + len(expected)] == expected for offset, expected in layout.structure):
             apl = Apl()
-            for header, lvar, start, length in layout.records:
-                apl.records.append(interpret_record(header, lvar, buf[start : start + length]))
+            append = apl.records.append
+            for (header, lvar, start, length), static in zip(layout.records, layout.meanings, strict=True):
+                header_bytes, meaning, storage, tariff, subunit, function = static
+                data = buf[start : start + length]
+                value = _decode_value(meaning, header.dif, lvar, data)
+                append(
+                    Record(
+                        header_bytes,
+                        data,
+                        value,
+                        meaning.unit,
+                        meaning.quantity,
+                        storage,
+                        tariff,
+                        subunit,
+                        function,
+                        meaning.modifiers,
+                        header.offset,
+                    )
+                )
             if layout.end is not None:
                 apl.more_records_follow = layout.more_records_follow
                 apl.manufacturer_data = buf[layout.end + 1 :]
@@ -395,7 +415,16 @@ def _remember_layout(
     layouts = _LAYOUTS.setdefault(len(buf), [])
     if len(layouts) >= _MAX_LAYOUTS_PER_LENGTH:
         layouts.pop(0)
-    layouts.append(_Layout(tuple(structure), tuple(headers), marker, more))
+    meanings = tuple(
+        (
+            header.header,
+            _describe_vib(header.vib, header.plain_text),
+            *storage_tariff_subunit(header.dif, header.difes),
+            FUNCTIONS[(header.dif >> 4) & 0x03],
+        )
+        for header, _, _, _ in headers
+    )
+    layouts.append(_Layout(tuple(structure), tuple(headers), marker, more, meanings))
 
 
 def parse_apl(data: bytes) -> Apl:

@@ -156,6 +156,9 @@ def _round(value: float) -> float | int:
 def field_value(spec: FieldSpec, record: Record) -> object:
     """The value a record gives this field, in the field's unit and format."""
     value = record.value
+    if spec.simple_number and isinstance(value, (int, float)):  # most fields: a number in a unit
+        value = convert(value, record.unit, spec.unit)  # type: ignore[arg-type]
+        return _round(value) if isinstance(value, float) else value
     if value is None and spec.format == "hex" and record.data and not spec.invalid:
         # An identifier in BCD with non-decimal digits (FF0124018699) has no number but still has digits.
         return record.data[::-1].hex().upper()

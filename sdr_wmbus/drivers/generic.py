@@ -181,25 +181,43 @@ def _has_unit(name: str) -> bool:
     return name.rpartition("_")[2] in _UNIT_SUFFIXES
 
 
+_RECORD_ITEMS: dict[tuple, tuple[tuple[str, object], ...]] = {}
+
+
+def _record_item(record: Record) -> tuple[tuple[str, object], ...]:
+    """The parts of a record's JSON item that its header fixes (the same in every telegram)."""
+    key = (record.header, record.quantity, record.unit, record.storage, record.tariff, record.subunit)
+    item = _RECORD_ITEMS.get(key)
+    if item is None:
+        parts: list[tuple[str, object]] = [("unit", record.unit)]
+        if record.storage:
+            parts.append(("storage", record.storage))
+        if record.tariff:
+            parts.append(("tariff", record.tariff))
+        if record.subunit:
+            parts.append(("subunit", record.subunit))
+        if record.function != "instantaneous":
+            parts.append(("function", record.function))
+        if record.modifiers:
+            parts.append(("modifiers", list(record.modifiers)))
+        parts.append(("dif_vif", record.header.hex()))
+        if len(_RECORD_ITEMS) > 20000:
+            _RECORD_ITEMS.clear()
+        item = _RECORD_ITEMS[key] = tuple(parts)
+    return item
+
+
 def records_json(apl: Apl) -> list[dict]:
     """Every record with its value, unit, quantity and addressing, for the output's ``records`` list."""
     out = []
     for record in apl.records:
-        item: dict = {"quantity": record.quantity}
         value = record.value
-        item["value"] = _round(value) if isinstance(value, float) else value
-        item["unit"] = record.unit
-        if record.storage:
-            item["storage"] = record.storage
-        if record.tariff:
-            item["tariff"] = record.tariff
-        if record.subunit:
-            item["subunit"] = record.subunit
-        if record.function != "instantaneous":
-            item["function"] = record.function
-        if record.modifiers:
-            item["modifiers"] = list(record.modifiers)
-        item["dif_vif"] = record.header.hex()
+        item: dict = {
+            "quantity": record.quantity,
+            "value": _round(value) if isinstance(value, float) else value,
+        }
+        for name, part in _record_item(record):
+            item[name] = list(part) if isinstance(part, list) else part
         out.append(item)
     if apl.manufacturer_data:
         out.append({"quantity": "manufacturer_data", "value": apl.manufacturer_data.hex(), "unit": ""})

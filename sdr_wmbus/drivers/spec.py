@@ -128,6 +128,19 @@ class FieldSpec:
     def templated(self) -> bool:
         return bool(_TEMPLATE_RE.search(self.name))
 
+    @cached_property
+    def simple_number(self) -> bool:
+        """A plain reading: the record's number converted into the field's unit, nothing else."""
+        return (
+            self.unit is not None
+            and self.format == "number"
+            and not self.lookup
+            and self.mask is None
+            and not self.invalid
+            and self.scale == 1.0
+            and not self.offset
+        )
+
     def output_name(self, storage: int = 0, tariff: int = 0, subunit: int = 0) -> str:
         """The name as printed, templates filled in and the unit suffix added."""
         key = (storage, tariff, subunit)

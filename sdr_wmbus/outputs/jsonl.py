@@ -30,7 +30,14 @@ def to_json(obj: object, pretty: bool = False) -> str:
     """Strict JSON text of ``obj``; non-finite numbers become null."""
     indent, separators = (2, None) if pretty else (None, (",", ":"))
     try:
-        return json.dumps(obj, indent=indent, separators=separators, ensure_ascii=False, allow_nan=False)
+        return json.dumps(
+            obj,
+            indent=indent,
+            separators=separators,
+            ensure_ascii=False,
+            allow_nan=False,
+            check_circular=False,
+        )
     except ValueError:  # NaN or infinity somewhere: rare, so only then walk the object
         return json.dumps(_finite(obj), indent=indent, separators=separators, ensure_ascii=False)
 
