@@ -449,17 +449,26 @@ def phy_worker(args: tuple) -> dict:
 
 # ------------------------------------------------------------------------------------------------ atheris
 def run_atheris(seconds: float) -> int:
+    """Coverage-guided fuzzing of the stack with atheris (libFuzzer), seeded with the corpus telegrams."""
     try:
         import atheris
     except ImportError:
         print("atheris is not installed (pip install atheris): coverage-guided fuzzing skipped")
         return 0
-    decoder = TelegramDecoder(KeyStore(default_key=bytes(range(16))))
+    import tempfile
+
+    atheris.instrument_all()  # coverage of every module loaded so far: the whole stack and the drivers
+    keyed = TelegramDecoder(KeyStore(default_key=bytes(range(16))))
+    plain = TelegramDecoder(KeyStore())
 
     def one(data: bytes) -> None:
-        check_output(decoder.decode(data))
+        decoder = keyed if data[:1] and data[0] & 1 else plain
+        check_output(decoder.decode(data[1:], link_crc="auto" if data[:1] and data[0] & 2 else "none"))
 
-    sys.argv = [sys.argv[0], f"-max_total_time={int(seconds)}", "-max_len=300"]
+    seeds = tempfile.mkdtemp(prefix="sdr-wmbus-atheris-")
+    for number, case in enumerate(load_seeds()):
+        Path(seeds, f"seed{number}").write_bytes(b"\x00" + case["data"])
+    sys.argv = [sys.argv[0], f"-max_total_time={int(seconds)}", "-max_len=300", seeds]
     atheris.Setup(sys.argv, one)
     atheris.Fuzz()
     return 0
