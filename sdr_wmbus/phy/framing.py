@@ -3,8 +3,11 @@ formats A and B, and repair of a few weak decisions against those CRCs.
 
 Repair: when a block's CRC fails, the decisions with the smallest margins (a 3-of-6 word whose runner-up
 code word was nearly as likely, or a bit near zero) are flipped, one and two at a time, until the CRC
-matches. Only a handful of candidates are tried per block, so a wrong block slipping through with a
-valid CRC stays about as unlikely as with no repair (a few in 10^4 for a block that failed).
+matches. Only decisions that are weak next to the rest of the block qualify (noise makes some decisions
+doubtful; a collision or a slipped chip makes firm wrong ones, and changing the least-firm bits of such
+a block would only make a wrong block fit its CRC: the fuzzer found such invented frames). Only a
+handful of candidates are tried per block, so a wrong block slipping through with a valid CRC stays
+about as unlikely as with no repair (a few in 10^4 for a block that failed).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ..tables.phy import THREE_OF_SIX
 
 MAX_WEAK = 5  # weakest decisions considered per block
 MAX_FLIPS = 2  # at most this many changed per block
+WEAK_SHARE = 0.3  # a decision is weak when its margin is under this share of the block's median
 
 # The 16 valid code words as +-1 chip vectors, for soft correlation.
 _CODE_SIGNS = np.array(
@@ -82,6 +86,11 @@ def repair_block(block: SoftBytes, crc_bytes: SoftBytes) -> tuple[bytes, int] | 
     margins = np.concatenate((block.margins, crc_bytes.margins))
     alternatives = np.concatenate((block.alternatives, crc_bytes.alternatives))
     flat = np.argsort(margins, axis=None)[:MAX_WEAK]
+    # Only decisions that are weak next to the block's own: where noise made them doubtful. A block
+    # whose decisions are all firm but whose CRC fails was hit by something else (a collision, a
+    # slip): changing its least-firm bits would only make a wrong block fit its CRC.
+    limit = WEAK_SHARE * float(np.median(margins[:, 0]))
+    flat = [i for i in flat if margins.flat[i] <= limit]
     changes = [(int(i) // margins.shape[1], int(alternatives.flat[i])) for i in flat]
     for count in range(1, MAX_FLIPS + 1):
         for combo in combinations(changes, count):
