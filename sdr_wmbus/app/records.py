@@ -13,6 +13,7 @@ Malformed input never raises out of :func:`parse_apl`: the records decoded so fa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -77,6 +78,7 @@ class Apl:
     more_records_follow: bool = False  # DIF 0x1F seen
     error: str | None = None  # why (and at which offset) the walk stopped early
     error_offset: int | None = None  # where the walk stopped early
+    layout: int | None = None  # names the record layout (the same for every APL laid out alike)
 
 
 @dataclass(frozen=True)
@@ -363,16 +365,18 @@ class _Layout:
     more_records_follow: bool
     # per record, what its header says (worked out once): header bytes, meaning, addressing, function
     meanings: tuple[tuple[bytes, _Meaning, int, int, int, str], ...] = ()
+    serial: int = 0  # names this layout for the plans built on it (drivers' field matching)
 
 
 _LAYOUTS: dict[int, list[_Layout]] = {}  # APL length -> layouts seen with that length
 _MAX_LAYOUTS_PER_LENGTH = 8
+_LAYOUT_SERIALS = itertools.count(1)
 
 
 def _apl_from_layout(buf: bytes) -> Apl | None:
     for layout in _LAYOUTS.get(len(buf), ()):
         if all(buf[offset : offset + len(expected)] == expected for offset, expected in layout.structure):
-            apl = Apl()
+            apl = Apl(layout=layout.serial)
             append = apl.records.append
             for (header, lvar, start, length), static in zip(layout.records, layout.meanings, strict=True):
                 header_bytes, meaning, storage, tariff, subunit, function = static
@@ -402,7 +406,7 @@ def _apl_from_layout(buf: bytes) -> Apl | None:
 
 def _remember_layout(
     buf: bytes, headers: list[tuple[RecordHeader, int | None, int, int]], marker: int | None, more: bool
-) -> None:
+) -> int:
     """Keep a cleanly walked layout: every byte outside the records' data, up to the end marker."""
     walk_end = marker + 1 if marker is not None else len(buf)
     structure: list[tuple[int, bytes]] = []
@@ -424,7 +428,9 @@ def _remember_layout(
         )
         for header, _, _, _ in headers
     )
-    layouts.append(_Layout(tuple(structure), tuple(headers), marker, more, meanings))
+    layout = _Layout(tuple(structure), tuple(headers), marker, more, meanings, next(_LAYOUT_SERIALS))
+    layouts.append(layout)
+    return layout.serial
 
 
 def parse_apl(data: bytes) -> Apl:
@@ -478,5 +484,5 @@ def parse_apl(data: bytes) -> Apl:
         pos = start + length
         apl.records.append(record)
     if apl.error is None:
-        _remember_layout(buf, headers, marker, apl.more_records_follow)
+        apl.layout = _remember_layout(buf, headers, marker, apl.more_records_follow)
     return apl

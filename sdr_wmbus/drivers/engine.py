@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import DecodeError
 from .spec import NEUTRAL_MODIFIERS, DriverSpec, FieldSpec, LookupRule, Match
 from .status import join_status, tpl_status_words
-from .units import UnitMismatch, convert
+from .units import UnitMismatch, conversion, convert
 
 if TYPE_CHECKING:
     from ..app.records import Record
@@ -250,36 +250,72 @@ def _missing_value(spec: FieldSpec) -> tuple[bool, object]:
     return True, spec.missing
 
 
-_PLANS: dict[tuple, list[tuple[FieldSpec, tuple[int, ...] | None]]] = {}
+_MISMATCH = "mismatch"  # a number in this record's unit cannot be shown in the field's unit
+
+# One record a field takes: its position, the name it prints under, and for plain numbers the unit
+# conversion (see ``units.conversion``; _MISMATCH, or 0 when the field is not a plain number).
+Target = tuple[int, str, object]
+# A field of the plan: the spec, the positions of the records it takes (None: not a record field),
+# those records as targets, and the name it prints under when it takes none.
+Step = tuple[FieldSpec, tuple[int, ...] | None, tuple[Target, ...], str]
+_PLANS: dict[tuple, list[Step]] = {}
 _MAX_PLANS = 4096
 
 
-def _plan(driver: DriverSpec, records: list[Record]) -> list[tuple[FieldSpec, tuple[int, ...] | None]]:
+def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> list[Step]:
     """The fields that can give something for this layout, in the driver's order, each with the
-    positions of the records it takes (None: not a record field).
+    records it takes, the names they print under and their unit conversions.
 
-    Which records a field takes depends only on the records' headers and addressing, and a meter sends
-    the same layout again and again: the matching is done once per layout and driver, then reused.
+    All of that depends only on the records' headers and addressing, and a meter sends the same layout
+    again and again: the matching is done once per layout and driver, then reused. ``layout`` names a
+    record layout :func:`~sdr_wmbus.app.records.parse_apl` has seen (None: key on the records).
     Fields that match nothing and print nothing when missing are left out of the plan.
     """
-    layout = tuple((r.header, r.storage, r.tariff, r.subunit, r.quantity) for r in records)
-    key = (id(driver), driver.name, len(driver.fields), layout)
+    if layout is None:
+        layout_key: object = tuple((r.header, r.storage, r.tariff, r.subunit, r.quantity) for r in records)
+    else:
+        layout_key = layout
+    key = (id(driver), driver.name, len(driver.fields), layout_key)
     plan = _PLANS.get(key)
     if plan is None:
-        index = RecordIndex(records)
-        position = {id(record): number for number, record in enumerate(records)}
-        plan = []
-        for spec in driver.fields:
-            if spec.match is None:
-                plan.append((spec, None))
-                continue
-            chosen = tuple(position[id(r)] for r in _selected(index, spec))
-            if chosen or spec.formula is not None or (not spec.templated and spec.missing != "omit"):
-                plan.append((spec, chosen))
+        plan = _make_plan(driver, records)
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         _PLANS[key] = plan
     return plan
+
+
+def _make_plan(driver: DriverSpec, records: list[Record]) -> list[Step]:
+    index = RecordIndex(records)
+    position = {id(record): number for number, record in enumerate(records)}
+    plan: list[Step] = []
+    for spec in driver.fields:
+        if spec.match is None:
+            plan.append((spec, None, (), spec.output_name()))
+            continue
+        chosen = tuple(position[id(r)] for r in _selected(index, spec))
+        if chosen or spec.formula is not None or (not spec.templated and spec.missing != "omit"):
+            targets = tuple(
+                (
+                    i,
+                    spec.output_name(records[i].storage, records[i].tariff, records[i].subunit),
+                    _number_conversion(spec, records[i]),
+                )
+                for i in chosen
+            )
+            plan.append((spec, chosen, targets, spec.output_name()))
+    return plan
+
+
+def _number_conversion(spec: FieldSpec, record: Record) -> object:
+    """How a plain-number field shows a number from this record (0: the field is not one)."""
+    if not spec.simple_number:
+        return 0
+    assert spec.unit is not None
+    try:
+        return conversion(record.unit, spec.unit)
+    except UnitMismatch:
+        return _MISMATCH
 
 
 def _selected(index: RecordIndex, spec: FieldSpec) -> list[Record]:
@@ -351,7 +387,9 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         from ..app.profiles import expand_profile
 
         records = records + [element for record in records for element in expand_profile(record)]
-    plan = _plan(driver, records)
+    apl = telegram.apl
+    same_records = apl is not None and records is apl.records
+    plan = _plan(driver, records, apl.layout if same_records else None)  # type: ignore[union-attr]
     values: dict[str, object] = {}
     if driver.generic_names and telegram.apl is not None and not driver.proprietary:
         from .generic import decode as generic_names
@@ -359,48 +397,51 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         values.update(generic_names(telegram))
     hidden: set[str] = set()
     formulas: list[tuple[FieldSpec, list[Record] | None]] = []
-    for spec, chosen in plan:
+    for spec, chosen, targets, plain_name in plan:
         if spec.formula is not None:
             # With a match too, the formula is computed once per matching record (after the other fields).
             formulas.append((spec, [records[i] for i in chosen] if chosen is not None else None))
             continue
         if spec.from_hook:
-            name = spec.output_name()
-            if name in from_hook:
-                values[name] = from_hook.pop(name)
+            if plain_name in from_hook:
+                values[plain_name] = from_hook.pop(plain_name)
             else:
                 present, value = _missing_value(spec)
                 if present:
-                    values[name] = value
+                    values[plain_name] = value
             if spec.hidden:
-                hidden.add(name)
+                hidden.add(plain_name)
             continue
-        assert chosen is not None
-        matched = [records[i] for i in chosen]
         produced = False
-        for record in matched:
-            name = spec.output_name(record.storage, record.tariff, record.subunit)
-            if name in values and values[name] is not None:
+        for i, name, how in targets:
+            if values.get(name) is not None:
                 continue  # an earlier field (or record) already gave this name
-            try:
-                values[name] = field_value(spec, record)
-            except UnitMismatch:
-                continue
+            record = records[i]
+            value = record.value
+            if how != 0 and isinstance(value, (int, float)):  # a plain number: the planned conversion
+                if how is _MISMATCH:
+                    continue
+                if how is not None:
+                    factor, offset, divisor = how  # type: ignore[misc]
+                    value = (value * factor - offset) / divisor
+                values[name] = _round(value) if isinstance(value, float) else value
+            else:
+                try:
+                    values[name] = field_value(spec, record)
+                except UnitMismatch:
+                    continue
             produced = True
             if spec.hidden:
                 hidden.add(name)
         if not produced and not spec.templated:
-            name = spec.output_name()
             present, value = _missing_value(spec)
-            if present and name not in values:
-                values[name] = value
+            if present and plain_name not in values:
+                values[plain_name] = value
                 if spec.hidden:
-                    hidden.add(name)
+                    hidden.add(plain_name)
     values.update({k: v for k, v in from_hook.items() if k not in values})
     memory = telegram.remembered.setdefault(driver.name, {})
-    _remember(
-        [spec for spec in driver.fields if spec.remember and spec.formula is None], values, memory, hidden
-    )
+    _remember(driver.remembered_fields, values, memory, hidden)
     for spec, per_record in formulas:
         if per_record is not None:
             _record_formula(spec, per_record, values, hidden)

@@ -214,6 +214,11 @@ class DriverSpec:
     builtin: bool = True
     media: str | None = None  # printed as `media` instead of the device type's name
 
+    @cached_property
+    def remembered_fields(self) -> list[FieldSpec]:
+        """Record fields kept from a meter's earlier telegrams (formulas are remembered after they run)."""
+        return [spec for spec in self.fields if spec.remember and spec.formula is None]
+
     def field_named(self, output_name: str) -> FieldSpec | None:
         for spec in self.fields:
             if not spec.templated and spec.output_name() == output_name:

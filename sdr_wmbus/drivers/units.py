@@ -114,20 +114,36 @@ class UnitMismatch(ValueError):
     """A record's unit cannot be shown in the field's unit (e.g. a volume field matched an energy)."""
 
 
-def convert(value: float, record_unit: str, display: str) -> float:
-    """``value`` in ``record_unit`` expressed in the display unit ``display``."""
+Conversion = tuple[float, float, float] | None
+
+
+def conversion(record_unit: str, display: str) -> Conversion:
+    """How a value in ``record_unit`` becomes one in the display unit ``display``: ``(factor, offset,
+    divisor)`` for ``(value * factor - offset) / divisor``, or None when the value stays as it is.
+
+    Fixed by the two units, so a driver works it out once per record layout (see ``engine._plan``).
+    """
     target = DISPLAY_UNITS[display]
     source = RECORD_UNITS.get(record_unit)
     if source is None:
         raise UnitMismatch(f"record unit {record_unit!r} is unknown")
     dimension, factor = source
     if dimension == "temperature_difference" and target.dimension == "temperature":
-        return value * factor / target.factor  # a difference: no offset, 1 K = 1 degree C
+        return factor, 0.0, target.factor  # a difference: no offset, 1 K = 1 degree C
     if dimension == "dimensionless" and target.dimension in _UNITLESS:
-        return value
+        return None
     if dimension != target.dimension:
         raise UnitMismatch(f"a {dimension.replace('_', ' ')} cannot be shown in {display}")
-    return (value * factor - target.offset) / target.factor
+    return factor, target.offset, target.factor
+
+
+def convert(value: float, record_unit: str, display: str) -> float:
+    """``value`` in ``record_unit`` expressed in the display unit ``display``."""
+    how = conversion(record_unit, display)
+    if how is None:
+        return value
+    factor, offset, divisor = how
+    return (value * factor - offset) / divisor
 
 
 def from_base(value: float, display: str) -> float:

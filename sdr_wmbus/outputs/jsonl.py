@@ -12,6 +12,11 @@ import math
 import sys
 from typing import TextIO
 
+try:  # a C serializer about five times faster than the standard library's; optional
+    import orjson
+except ImportError:  # pragma: no cover - platforms without an orjson wheel
+    orjson = None
+
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_NESTING = 32
 
@@ -28,6 +33,11 @@ def _finite(obj: object) -> object:
 
 def to_json(obj: object, pretty: bool = False) -> str:
     """Strict JSON text of ``obj``; non-finite numbers become null."""
+    if orjson is not None:
+        try:  # orjson writes NaN and infinity as null, as wanted
+            return orjson.dumps(obj, option=orjson.OPT_INDENT_2 if pretty else 0).decode()
+        except TypeError:  # integers beyond 64 bits, keys that are not text: the standard library's way
+            pass
     indent, separators = (2, None) if pretty else (None, (",", ":"))
     try:
         return json.dumps(
