@@ -480,8 +480,9 @@ def test_reused_layout_with_only_the_data_changed(noise):
     records_module.parse_apl(LAYOUT_APL)
     (layout,) = records_module._LAYOUTS[len(LAYOUT_APL)]
     mixed = bytearray(LAYOUT_APL)
-    for _, _, start, length in layout.records:
-        mixed[start : start + length] = noise[start : start + length]
+    for record in layout.records:
+        start, end = record[6], record[7]  # where the record's data is
+        mixed[start:end] = noise[start:end]
     reused = records_module.parse_apl(bytes(mixed))
     records_module._LAYOUTS.clear()
     fresh = records_module.parse_apl(bytes(mixed))

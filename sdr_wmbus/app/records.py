@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from sdr_wmbus.app import datatypes, vif_tables
 from sdr_wmbus.app.vif_tables import VifInfo
@@ -350,22 +351,46 @@ def is_reserved_special_dif(dif: int) -> bool:
     )
 
 
+# How a record of a known layout gets its value: (signed, multiplier, divisor, binary factor) for an
+# integer data field with a number in it (the common case, done inline), None for everything else.
+_IntReader = tuple[bool, int, int, float] | None
+
+
+def _int_reader(meaning: _Meaning, dif: int, length: int) -> _IntReader:
+    """The inline reading of an integer record, exactly as :func:`_decode_value` would read it."""
+    kind = meaning.kind
+    if dif & 0x0F not in INTEGER_DATA_FIELDS or not length:
+        return None
+    if kind in ("manufacturer", "datetime"):
+        return None  # not scaled (and dates have their own decoders)
+    exponent = meaning.exponent
+    return (
+        kind in ("number", "plain_text"),
+        10**exponent if exponent > 0 else 1,
+        10**-exponent if exponent < 0 else 1,
+        2.0**meaning.binary_exponent if meaning.binary_exponent else 0.0,
+    )
+
+
 @dataclass(frozen=True)
 class _Layout:
     """Where the records of one APL layout are: meters send the same layout in every telegram.
 
-    ``structure`` holds every byte the walk looked at to find the records (DIF/DIFE/VIF/VIFE/plain-text
-    bytes, LVAR bytes, fillers, the end marker) with its offset; an APL of the same length with the same
+    ``positions``/``expected`` hold every byte the walk looked at to find the records (DIF/DIFE/VIF/VIFE/
+    plain-text bytes, LVAR bytes, fillers, the end marker); an APL of the same length with the same
     bytes there has the same records at the same places, whatever its data.
     """
 
-    structure: tuple[tuple[int, bytes], ...]
-    records: tuple[tuple[RecordHeader, int | None, int, int], ...]  # header, lvar, data start, length
+    structure: Callable[[bytes], object]  # picks the structural bytes out of an APL (one C call)
+    expected: object  # what they are in this layout
     end: int | None  # offset of DIF 0x0F/0x1F, or None
     more_records_follow: bool
-    # per record, what its header says (worked out once): header bytes, meaning, addressing, function
-    meanings: tuple[tuple[bytes, _Meaning, int, int, int, str], ...] = ()
-    serial: int = 0  # names this layout for the plans built on it (drivers' field matching)
+    # per record, what its header says (worked out once): header bytes, meaning, addressing, function,
+    # where its data is, its DIF and LVAR byte, and how to read an integer value inline
+    records: tuple[
+        tuple[bytes, _Meaning, int, int, int, str, int, int, int, int | None, int, _IntReader], ...
+    ]
+    serial: int  # names this layout for the plans built on it (drivers' field matching)
 
 
 _LAYOUTS: dict[int, list[_Layout]] = {}  # APL length -> layouts seen with that length
@@ -375,33 +400,60 @@ _LAYOUT_SERIALS = itertools.count(1)
 
 def _apl_from_layout(buf: bytes) -> Apl | None:
     for layout in _LAYOUTS.get(len(buf), ()):
-        if all(buf[offset : offset + len(expected)] == expected for offset, expected in layout.structure):
-            apl = Apl(layout=layout.serial)
-            append = apl.records.append
-            for (header, lvar, start, length), static in zip(layout.records, layout.meanings, strict=True):
-                header_bytes, meaning, storage, tariff, subunit, function = static
-                data = buf[start : start + length]
-                value = _decode_value(meaning, header.dif, lvar, data)
-                append(
-                    Record(
-                        header_bytes,
-                        data,
-                        value,
-                        meaning.unit,
-                        meaning.quantity,
-                        storage,
-                        tariff,
-                        subunit,
-                        function,
-                        meaning.modifiers,
-                        header.offset,
-                    )
+        if layout.structure(buf) != layout.expected:
+            continue
+        apl = Apl(layout=layout.serial)
+        append = apl.records.append
+        for (
+            header,
+            meaning,
+            storage,
+            tariff,
+            subunit,
+            function,
+            start,
+            end,
+            dif,
+            lvar,
+            offset,
+            reader,
+        ) in layout.records:
+            data = buf[start:end]
+            if reader is None:
+                value = _decode_value(meaning, dif, lvar, data)
+            else:
+                signed, multiplier, divisor, binary = reader
+                value = int.from_bytes(data, "little", signed=signed)
+                if multiplier != 1:
+                    value = value * multiplier
+                elif divisor != 1:
+                    value = value / divisor
+                if binary:
+                    value = value * binary
+            append(
+                Record(
+                    header,
+                    data,
+                    value,
+                    meaning.unit,
+                    meaning.quantity,
+                    storage,
+                    tariff,
+                    subunit,
+                    function,
+                    meaning.modifiers,
+                    offset,
                 )
-            if layout.end is not None:
-                apl.more_records_follow = layout.more_records_follow
-                apl.manufacturer_data = buf[layout.end + 1 :]
-            return apl
+            )
+        if layout.end is not None:
+            apl.more_records_follow = layout.more_records_follow
+            apl.manufacturer_data = buf[layout.end + 1 :]
+        return apl
     return None
+
+
+def _nothing(apl: bytes) -> tuple[()]:
+    return ()
 
 
 def _remember_layout(
@@ -409,26 +461,34 @@ def _remember_layout(
 ) -> int:
     """Keep a cleanly walked layout: every byte outside the records' data, up to the end marker."""
     walk_end = marker + 1 if marker is not None else len(buf)
-    structure: list[tuple[int, bytes]] = []
+    positions: list[int] = []
     covered = 0
     for _, _, start, length in headers:
-        structure.append((covered, buf[covered:start]))  # fillers, DIF/VIF bytes, LVAR byte
+        positions.extend(range(covered, start))  # fillers, DIF/VIF bytes, LVAR byte
         covered = start + length
-    if covered < walk_end:
-        structure.append((covered, buf[covered:walk_end]))  # trailing fillers and the end marker
+    positions.extend(range(covered, walk_end))  # trailing fillers and the end marker
+    structure = itemgetter(*positions) if positions else _nothing
+
     layouts = _LAYOUTS.setdefault(len(buf), [])
     if len(layouts) >= _MAX_LAYOUTS_PER_LENGTH:
         layouts.pop(0)
-    meanings = tuple(
+    records = tuple(
         (
             header.header,
-            _describe_vib(header.vib, header.plain_text),
+            meaning,
             *storage_tariff_subunit(header.dif, header.difes),
             FUNCTIONS[(header.dif >> 4) & 0x03],
+            start,
+            start + length,
+            header.dif,
+            lvar,
+            header.offset,
+            _int_reader(meaning, header.dif, length),
         )
-        for header, _, _, _ in headers
+        for header, lvar, start, length in headers
+        for meaning in (_describe_vib(header.vib, header.plain_text),)
     )
-    layout = _Layout(tuple(structure), tuple(headers), marker, more, meanings, next(_LAYOUT_SERIALS))
+    layout = _Layout(structure, structure(buf), marker, more, records, next(_LAYOUT_SERIALS))
     layouts.append(layout)
     return layout.serial
 
