@@ -478,7 +478,7 @@ def test_reused_layout_gives_the_records_of_a_fresh_walk(noise, keep_from):
 def test_reused_layout_with_only_the_data_changed(noise):
     records_module._LAYOUTS.clear()
     records_module.parse_apl(LAYOUT_APL)
-    (layout,) = records_module._LAYOUTS[len(LAYOUT_APL)]
+    (layout,) = records_module._LAYOUTS[records_module._layout_key(LAYOUT_APL)]
     mixed = bytearray(LAYOUT_APL)
     for record in layout.records:
         start, end = record[6], record[7]  # where the record's data is

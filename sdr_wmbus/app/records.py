@@ -393,13 +393,21 @@ class _Layout:
     serial: int  # names this layout for the plans built on it (drivers' field matching)
 
 
-_LAYOUTS: dict[int, list[_Layout]] = {}  # APL length -> layouts seen with that length
-_MAX_LAYOUTS_PER_LENGTH = 8
+# Layouts seen, by APL length and first record's DIF and VIF (after the 2F 2F a decrypted APL starts
+# with): structure in all but odd cases, where a miss only costs a fresh walk. Meters of one model share
+# a layout; a receiver in a town hears a few hundred models.
+_LAYOUTS: dict[tuple[int, bytes], list[_Layout]] = {}
+_MAX_LAYOUTS_PER_KEY = 16
+_MAX_LAYOUT_KEYS = 4096
 _LAYOUT_SERIALS = itertools.count(1)
 
 
+def _layout_key(buf: bytes) -> tuple[int, bytes]:
+    return len(buf), buf[:4] if buf[:2] == b"\x2f\x2f" else buf[:2]
+
+
 def _apl_from_layout(buf: bytes) -> Apl | None:
-    for layout in _LAYOUTS.get(len(buf), ()):
+    for layout in _LAYOUTS.get(_layout_key(buf), ()):
         if layout.structure(buf) != layout.expected:
             continue
         apl = Apl(layout=layout.serial)
@@ -469,8 +477,8 @@ def _remember_layout(
     positions.extend(range(covered, walk_end))  # trailing fillers and the end marker
     structure = itemgetter(*positions) if positions else _nothing
 
-    layouts = _LAYOUTS.setdefault(len(buf), [])
-    if len(layouts) >= _MAX_LAYOUTS_PER_LENGTH:
+    layouts = _LAYOUTS.setdefault(_layout_key(buf), [])
+    if len(layouts) >= _MAX_LAYOUTS_PER_KEY:
         layouts.pop(0)
     records = tuple(
         (
@@ -502,7 +510,7 @@ def parse_apl(data: bytes) -> Apl:
     again (the same structural bytes at the same places give the same records).
     """
     buf = bytes(data)
-    if len(_LAYOUTS) > 512:
+    if len(_LAYOUTS) > _MAX_LAYOUT_KEYS:
         _LAYOUTS.clear()
     try:
         known = _apl_from_layout(buf)
