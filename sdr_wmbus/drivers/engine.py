@@ -376,13 +376,13 @@ def _remember(specs: list[FieldSpec], values: dict, memory: dict[str, object], h
 def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
     """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
     from_hook: dict = {}
+    records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
     if driver.hook:
         from_hook = hook_function(driver.hook)(telegram)
+        extra = hook_records(driver.hook)
+        if extra is not None:
+            records = [*records, *extra(telegram)]
     hook_names = set(from_hook)
-    records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
-    extra = hook_records(driver.hook) if driver.hook else None
-    if extra is not None:
-        records = [*records, *extra(telegram)]
     if driver.expand_profiles:
         from ..app.profiles import expand_profile
 
@@ -448,7 +448,8 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
             continue
         value = spec.formula.evaluate(values) if spec.formula is not None else None
         _put_computed(spec, spec.output_name(), value, values, hidden)
-    _remember([spec for spec, _ in formulas if spec.remember], values, memory, hidden)
+    if formulas:
+        _remember([spec for spec, _ in formulas if spec.remember], values, memory, hidden)
     if driver.status.enabled and driver.status.name not in hook_names:  # a hook's own status wins
         words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
         for name in driver.status.fields:
@@ -456,4 +457,6 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
             if isinstance(text, str):
                 words.extend(text.split())
         values[driver.status.name] = join_status(words)
+    if not hidden:
+        return values
     return {k: v for k, v in values.items() if k not in hidden}

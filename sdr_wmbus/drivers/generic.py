@@ -181,43 +181,49 @@ def _has_unit(name: str) -> bool:
     return name.rpartition("_")[2] in _UNIT_SUFFIXES
 
 
-_RECORD_ITEMS: dict[tuple, tuple[tuple[str, object], ...]] = {}
+_RECORD_ITEMS: dict[tuple, dict[str, object]] = {}
+_LAYOUT_ITEMS: dict[int, list[dict[str, object]]] = {}
 
 
-def _record_item(record: Record) -> tuple[tuple[str, object], ...]:
+def _record_item(record: Record) -> dict[str, object]:
     """The parts of a record's JSON item that its header fixes (the same in every telegram)."""
     key = (record.header, record.quantity, record.unit, record.storage, record.tariff, record.subunit)
     item = _RECORD_ITEMS.get(key)
     if item is None:
-        parts: list[tuple[str, object]] = [("unit", record.unit)]
+        item = {"unit": record.unit}
         if record.storage:
-            parts.append(("storage", record.storage))
+            item["storage"] = record.storage
         if record.tariff:
-            parts.append(("tariff", record.tariff))
+            item["tariff"] = record.tariff
         if record.subunit:
-            parts.append(("subunit", record.subunit))
+            item["subunit"] = record.subunit
         if record.function != "instantaneous":
-            parts.append(("function", record.function))
+            item["function"] = record.function
         if record.modifiers:
-            parts.append(("modifiers", list(record.modifiers)))
-        parts.append(("dif_vif", record.header.hex()))
+            item["modifiers"] = record.modifiers  # a tuple: each output gets a list of its own
+        item["dif_vif"] = record.header.hex()
         if len(_RECORD_ITEMS) > 20000:
             _RECORD_ITEMS.clear()
-        item = _RECORD_ITEMS[key] = tuple(parts)
+        _RECORD_ITEMS[key] = item
     return item
 
 
 def records_json(apl: Apl) -> list[dict]:
     """Every record with its value, unit, quantity and addressing, for the output's ``records`` list."""
+    statics = _LAYOUT_ITEMS.get(apl.layout) if apl.layout is not None else None
+    if statics is None:  # worked out once per record layout
+        statics = [_record_item(record) for record in apl.records]
+        if apl.layout is not None:
+            if len(_LAYOUT_ITEMS) > 4096:
+                _LAYOUT_ITEMS.clear()
+            _LAYOUT_ITEMS[apl.layout] = statics
     out = []
-    for record in apl.records:
+    for record, static in zip(apl.records, statics, strict=True):
         value = record.value
-        item: dict = {
-            "quantity": record.quantity,
-            "value": _round(value) if isinstance(value, float) else value,
-        }
-        for name, part in _record_item(record):
-            item[name] = list(part) if isinstance(part, list) else part
+        item: dict = {"quantity": record.quantity, "value": _round(value) if type(value) is float else value}
+        item.update(static)
+        if "modifiers" in static:
+            item["modifiers"] = list(record.modifiers)
         out.append(item)
     if apl.manufacturer_data:
         out.append({"quantity": "manufacturer_data", "value": apl.manufacturer_data.hex(), "unit": ""})
