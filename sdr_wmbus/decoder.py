@@ -95,6 +95,41 @@ def diehl_address_rotated(dll: LinkHeader, frame: bytes) -> bool:
     return ci == 0x7A and len(frame) >= 15 and frame[14] & 0x1F >= 16
 
 
+def _identity_fields(identity: Identity) -> dict[str, object]:
+    """The output's fields naming the meter."""
+    fields: dict[str, object] = {"id": identity.id, "manufacturer": identity.manufacturer}
+    name = MANUFACTURER_NAMES.get(identity.manufacturer)
+    if name:
+        fields["manufacturer_name"] = name
+    fields["version"] = f"0x{identity.version:02x}"
+    fields["device_type"] = f"0x{identity.device_type:02x}"
+    fields["media"] = identity.media
+    return fields
+
+
+_LINK_LAYERS: dict[bytes, tuple[LinkHeader, Identity, dict[str, object]]] = {}
+_MAX_LINK_LAYERS = 20000
+
+
+def _link_layer(frame: bytes) -> tuple[LinkHeader, Identity, dict[str, object]]:
+    """The link header, who the telegram is from and the output fields naming it.
+
+    A meter sends the same header every time, so they are worked out once per header: the L, C, M, A
+    fields, and the CI and configuration byte that say whether a Diehl address is rotated.
+    """
+    key = bytes(frame[:11]) + bytes(frame[14:15])
+    known = _LINK_LAYERS.get(key)
+    if known is None:
+        dll = parse_link_header(frame)
+        if diehl_address_rotated(dll, frame):
+            dll = rotate_diehl_address(dll)
+        identity = Identity(dll.id, dll.manufacturer, dll.version, dll.device_type, dll.m_wire, dll.a_wire)
+        if len(_LINK_LAYERS) >= _MAX_LINK_LAYERS:
+            _LINK_LAYERS.clear()
+        known = _LINK_LAYERS[key] = (dll, identity, _identity_fields(identity))
+    return known
+
+
 def rotate_diehl_address(dll: LinkHeader) -> LinkHeader:
     """Reorder a version/type/ID A-field into the usual ID/version/type."""
     a_wire = dll.a_wire[2:6] + dll.a_wire[0:2]
@@ -201,11 +236,8 @@ class TelegramDecoder:
         frame, crcs, ignored = normalize_frame(data, link_crc)
         if ignored:
             warnings.append(f"ignored {ignored} bytes after the end of the frame")
-        dll = parse_link_header(frame)
-        if diehl_address_rotated(dll, frame):
-            dll = rotate_diehl_address(dll)
-        identity = Identity(dll.id, dll.manufacturer, dll.version, dll.device_type, dll.m_wire, dll.a_wire)
-        self._header_fields(out, identity)
+        dll, identity, header = _link_layer(frame)
+        out.update(header)
         out["raw"] = frame.hex()
         if crcs != "none":
             out["frame_format"] = crcs
@@ -231,16 +263,8 @@ class TelegramDecoder:
         return telegram
 
     def _header_fields(self, out: dict, identity: Identity) -> None:
-        out["id"] = identity.id
-        out["manufacturer"] = identity.manufacturer
-        name = MANUFACTURER_NAMES.get(identity.manufacturer)
-        if name:
-            out["manufacturer_name"] = name
-        else:
-            out.pop("manufacturer_name", None)
-        out["version"] = f"0x{identity.version:02x}"
-        out["device_type"] = f"0x{identity.device_type:02x}"
-        out["media"] = identity.media
+        out.pop("manufacturer_name", None)
+        out.update(_identity_fields(identity))
 
     def _decode_from(
         self, telegram: Telegram, buf: bytes, pos: int, already_decrypted: bool, out: dict

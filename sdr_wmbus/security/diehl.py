@@ -40,12 +40,11 @@ def fold_key(key: bytes) -> int:
 def lfsr_keystream(seed: int, length: int) -> bytes:
     """``length`` key bytes: after every eight register shifts, the register's low byte."""
     state = seed & 0xFFFFFFFF
+    tap_a, tap_b, tap_c, tap_d = LFSR_TAPS
     out = bytearray()
     for _ in range(length):
         for _ in range(8):
-            feedback = 0
-            for tap in LFSR_TAPS:
-                feedback ^= (state >> tap) & 1
+            feedback = ((state >> tap_a) ^ (state >> tap_b) ^ (state >> tap_c) ^ (state >> tap_d)) & 1
             state = ((state << 1) | feedback) & 0xFFFFFFFF
         out.append(state & 0xFF)
     return bytes(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 MANUFACTURER_NAMES: dict[str, str] = {
     "ABB": "ABB",
     "AMT": "Aquametro",
@@ -37,6 +39,7 @@ MANUFACTURER_NAMES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def manufacturer_code(value: int) -> str:
     """Decode a 16-bit M-field into its 3-letter code.
 

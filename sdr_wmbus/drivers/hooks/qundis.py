@@ -29,10 +29,10 @@ layout we do not know (some heat cost allocators send them scrambled): neither g
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ...app.records import Record, read_record
+from ...app.records import Record, parse_apl
+from ...errors import DecodeError
 
 if TYPE_CHECKING:
     from ...telegram import Telegram
@@ -71,25 +71,32 @@ def _monthly_header(storage: int, vif: int) -> bytes:
 
 
 def block_records(block: bytes, offset: int = 0) -> list[Record]:
-    """The records of a walk-by block; empty when it is not one we can read."""
+    """The records of a walk-by block; empty when it is not one we can read.
+
+    The registers are written out as the records they stand for and read back with the ordinary
+    record walk (whose layouts are remembered: every block of a meter has the same one).
+    """
     if len(block) != BLOCK_LENGTH or not known_unit(block[VIF_OFFSET]):
         return []
     vif = block[VIF_OFFSET]
-    records = []
-    for dif, start, size, is_date in REGISTERS:
-        header = dif + bytes((DATE_VIF if is_date else vif,))
-        record, _ = read_record(header + block[start : start + size], 0)
-        records.append(replace(record, offset=offset))
-    if vif == HCA_VIF:
-        return records  # what the monthly words of an allocator mean is not known
-    for index in range(MONTHLY_COUNT):
-        start = MONTHLY_OFFSET + 2 * index
-        raw = block[start : start + 2]
-        record, _ = read_record(_monthly_header(FIRST_MONTH_STORAGE + index, vif) + raw, 0)
-        if int.from_bytes(raw, "little", signed=True) == NO_VALUE:
-            record = replace(record, value=None)
-        records.append(replace(record, offset=offset))
-    return records
+    parts = [
+        dif + bytes((DATE_VIF if is_date else vif,)) + block[start : start + size]
+        for dif, start, size, is_date in REGISTERS
+    ]
+    if vif != HCA_VIF:  # what the monthly words of an allocator mean is not known
+        for index in range(MONTHLY_COUNT):
+            start = MONTHLY_OFFSET + 2 * index
+            parts.append(_monthly_header(FIRST_MONTH_STORAGE + index, vif) + block[start : start + 2])
+    apl = parse_apl(b"".join(parts))
+    if apl.error:
+        raise DecodeError(f"Qundis walk-by block: {apl.error}")
+    for number, record in enumerate(apl.records):  # fresh records of our own: set where they came from
+        record.offset = offset
+        if number >= len(REGISTERS):
+            start = MONTHLY_OFFSET + 2 * (number - len(REGISTERS))
+            if int.from_bytes(block[start : start + 2], "little", signed=True) == NO_VALUE:
+                record.value = None
+    return apl.records
 
 
 def records(telegram: Telegram) -> list[Record]:
