@@ -487,3 +487,28 @@ def test_reused_layout_with_only_the_data_changed(noise):
     records_module._LAYOUTS.clear()
     fresh = records_module.parse_apl(bytes(mixed))
     assert reused.records == fresh.records and reused.error == fresh.error
+
+
+# Integers (signed and not, with decimal and binary exponents), BCD (with signs and invalid digits when
+# the noise has them), a real, dates: every inline reading of a known layout against the record walk.
+NUMBERS_APL = bytes.fromhex(
+    "2F2F041311223344025934120A3B01020B2D1234560E06123456789012052B0000803F046D2B3C4D1E"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=len(NUMBERS_APL), max_size=len(NUMBERS_APL)))
+def test_reused_number_layout_reads_every_value_as_a_fresh_walk(noise):
+    records_module._LAYOUTS.clear()
+    taught = records_module.parse_apl(NUMBERS_APL)
+    assert taught.error is None and len(taught.records) == 7
+    (layout,) = records_module._LAYOUTS[records_module._layout_key(NUMBERS_APL)]
+    mixed = bytearray(NUMBERS_APL)
+    for record in layout.records:
+        start, end = record[6], record[7]  # where the record's data is
+        mixed[start:end] = noise[start:end]
+    reused = records_module.parse_apl(bytes(mixed))
+    records_module._LAYOUTS.clear()
+    fresh = records_module.parse_apl(bytes(mixed))
+    assert reused.layout is not None
+    assert reused.records == fresh.records and reused.error == fresh.error

@@ -351,21 +351,22 @@ def is_reserved_special_dif(dif: int) -> bool:
     )
 
 
-# How a record of a known layout gets its value: (signed, multiplier, divisor, binary factor) for an
-# integer data field with a number in it (the common case, done inline), None for everything else.
-_IntReader = tuple[bool, int, int, float] | None
+# How a record of a known layout gets its value inline: (BCD?, signed, multiplier, divisor, binary
+# factor) for an integer or BCD data field with a number in it (the common cases), None for the rest.
+_NumberReader = tuple[bool, bool, int, int, float] | None
 
 
-def _int_reader(meaning: _Meaning, dif: int, length: int) -> _IntReader:
-    """The inline reading of an integer record, exactly as :func:`_decode_value` would read it."""
-    kind = meaning.kind
-    if dif & 0x0F not in INTEGER_DATA_FIELDS or not length:
-        return None
-    if kind in ("manufacturer", "datetime"):
+def _number_reader(meaning: _Meaning, dif: int, length: int) -> _NumberReader:
+    """The inline reading of a number record, exactly as :func:`_decode_value` would read it."""
+    code = dif & 0x0F
+    if not length or meaning.kind in ("manufacturer", "datetime"):
         return None  # not scaled (and dates have their own decoders)
+    if code not in INTEGER_DATA_FIELDS and code not in BCD_DATA_FIELDS:
+        return None
     exponent = meaning.exponent
     return (
-        kind in ("number", "plain_text"),
+        code in BCD_DATA_FIELDS,
+        meaning.kind in ("number", "plain_text"),
         10**exponent if exponent > 0 else 1,
         10**-exponent if exponent < 0 else 1,
         2.0**meaning.binary_exponent if meaning.binary_exponent else 0.0,
@@ -388,7 +389,7 @@ class _Layout:
     # per record, what its header says (worked out once): header bytes, meaning, addressing, function,
     # where its data is, its DIF and LVAR byte, and how to read an integer value inline
     records: tuple[
-        tuple[bytes, _Meaning, int, int, int, str, int, int, int, int | None, int, _IntReader], ...
+        tuple[bytes, _Meaning, int, int, int, str, int, int, int, int | None, int, _NumberReader], ...
     ]
     serial: int  # names this layout for the plans built on it (drivers' field matching)
 
@@ -427,11 +428,12 @@ def _apl_from_layout(buf: bytes) -> Apl | None:
             reader,
         ) in layout.records:
             data = buf[start:end]
-            if reader is None:
+            # BCD with a sign or non-digits (no valid value) is read the general way
+            if reader is None or (reader[0] and not (digits := data[::-1].hex()).isdigit()):
                 value = _decode_value(meaning, dif, lvar, data)
             else:
-                signed, multiplier, divisor, binary = reader
-                value = int.from_bytes(data, "little", signed=signed)
+                bcd, signed, multiplier, divisor, binary = reader
+                value = int(digits) if bcd else int.from_bytes(data, "little", signed=signed)
                 if multiplier != 1:
                     value = value * multiplier
                 elif divisor != 1:
@@ -491,7 +493,7 @@ def _remember_layout(
             header.dif,
             lvar,
             header.offset,
-            _int_reader(meaning, header.dif, length),
+            _number_reader(meaning, header.dif, length),
         )
         for header, lvar, start, length in headers
         for meaning in (_describe_vib(header.vib, header.plain_text),)

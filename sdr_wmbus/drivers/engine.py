@@ -251,6 +251,8 @@ def _missing_value(spec: FieldSpec) -> tuple[bool, object]:
 
 
 _MISMATCH = "mismatch"  # a number in this record's unit cannot be shown in the field's unit
+_UNCHANGED = (1.0, 0.0, 1.0)  # the record's unit is the field's
+_EXACT = 10**12  # integers below this come through _round unchanged
 
 # One record a field takes: its position, the name it prints under, and for plain numbers the unit
 # conversion (see ``units.conversion``; _MISMATCH, or 0 when the field is not a plain number).
@@ -421,10 +423,13 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
             if how != 0 and isinstance(value, (int, float)):  # a plain number: the planned conversion
                 if how is _MISMATCH:
                     continue
-                if how is not None:
+                if how == _UNCHANGED and type(value) is int and -_EXACT < value < _EXACT:
+                    values[name] = value  # what the conversion and rounding below would give
+                elif how is not None:
                     factor, offset, divisor = how  # type: ignore[misc]
-                    value = (value * factor - offset) / divisor
-                values[name] = _round(value) if isinstance(value, float) else value
+                    values[name] = _round((value * factor - offset) / divisor)
+                else:
+                    values[name] = _round(value) if isinstance(value, float) else value
             else:
                 try:
                     values[name] = field_value(spec, record)
