@@ -107,6 +107,7 @@ def _identity_fields(identity: Identity) -> dict[str, object]:
     return fields
 
 
+_CI_TEXT = tuple(f"0x{ci:02x}" for ci in range(256))
 _LINK_LAYERS: dict[bytes, tuple[LinkHeader, Identity, dict[str, object]]] = {}
 _MAX_LINK_LAYERS = 20000
 
@@ -277,7 +278,7 @@ class TelegramDecoder:
                     raise TruncatedError("truncated frame: it ends after the " + cis[-1] + " header")
                 raise TruncatedError("truncated frame: no CI field after the link header")
             ci = buf[pos]
-            cis.append(f"0x{ci:02x}")
+            cis.append(_CI_TEXT[ci])
             out["ci"] = cis[-1] if len(cis) == 1 else cis
             if ci in ELL_CI:
                 ell = parse_ell(buf, pos)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DecodeError
 from .spec import NEUTRAL_MODIFIERS, DriverSpec, FieldSpec, LookupRule, Match
-from .status import join_status, tpl_status_words
+from .status import OK, join_status, tpl_status_words
 from .units import UnitMismatch, conversion, convert
 
 if TYPE_CHECKING:
@@ -455,13 +455,14 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         _put_computed(spec, spec.output_name(), value, values, hidden)
     if formulas:
         _remember([spec for spec, _ in formulas if spec.remember], values, memory, hidden)
-    if driver.status.enabled and driver.status.name not in hook_names:  # a hook's own status wins
-        words = tpl_status_words(status_byte, driver.status.tpl_bits) if driver.status.tpl else []
-        for name in driver.status.fields:
+    status = driver.status
+    if status.enabled and status.name not in hook_names:  # a hook's own status wins
+        words = tpl_status_words(status_byte, status.tpl_bits) if status.tpl and status_byte else []
+        for name in status.fields:
             text = values.get(name)
             if isinstance(text, str):
                 words.extend(text.split())
-        values[driver.status.name] = join_status(words)
+        values[status.name] = join_status(words) if words else OK
     if not hidden:
         return values
     return {k: v for k, v in values.items() if k not in hidden}

@@ -37,16 +37,33 @@ def fold_key(key: bytes) -> int:
     return int.from_bytes(key[0:4], "big") ^ int.from_bytes(key[4:8], "big")
 
 
+def _shift_byte(state: int) -> int:
+    """The register after eight shifts: each shift moves in the XOR of the tapped bits."""
+    tap_a, tap_b, tap_c, tap_d = LFSR_TAPS
+    for _ in range(8):
+        feedback = ((state >> tap_a) ^ (state >> tap_b) ^ (state >> tap_c) ^ (state >> tap_d)) & 1
+        state = ((state << 1) | feedback) & 0xFFFFFFFF
+    return state
+
+
+# The register is linear over GF(2): eight shifts of a state are the XOR of eight shifts of each of its
+# four bytes alone, so one byte of keystream costs four table look-ups instead of 32 bit operations.
+_BYTE_SHIFTS = tuple(tuple(_shift_byte(value << (8 * lane)) for value in range(256)) for lane in range(4))
+
+
 def lfsr_keystream(seed: int, length: int) -> bytes:
     """``length`` key bytes: after every eight register shifts, the register's low byte."""
     state = seed & 0xFFFFFFFF
-    tap_a, tap_b, tap_c, tap_d = LFSR_TAPS
-    out = bytearray()
-    for _ in range(length):
-        for _ in range(8):
-            feedback = ((state >> tap_a) ^ (state >> tap_b) ^ (state >> tap_c) ^ (state >> tap_d)) & 1
-            state = ((state << 1) | feedback) & 0xFFFFFFFF
-        out.append(state & 0xFF)
+    lane0, lane1, lane2, lane3 = _BYTE_SHIFTS
+    out = bytearray(length)
+    for index in range(length):
+        state = (
+            lane0[state & 0xFF]
+            ^ lane1[(state >> 8) & 0xFF]
+            ^ lane2[(state >> 16) & 0xFF]
+            ^ lane3[state >> 24]
+        )
+        out[index] = state & 0xFF
     return bytes(out)
 
 

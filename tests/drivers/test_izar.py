@@ -53,6 +53,18 @@ def test_keystream_properties() -> None:
     assert len(set(lfsr_keystream(0x12345678, 64))) > 32
 
 
+def test_keystream_tables_shift_like_the_register() -> None:
+    # the byte-at-a-time tables against the register shifted bit by bit (taps 1, 2, 11, 31)
+    for seed in (1, 0x80000000, 0x12345678, 0xDEADBEEF, 0xFFFFFFFF):
+        state, expected = seed, bytearray()
+        for _ in range(40):
+            for _ in range(8):
+                feedback = ((state >> 1) ^ (state >> 2) ^ (state >> 11) ^ (state >> 31)) & 1
+                state = ((state << 1) | feedback) & 0xFFFFFFFF
+            expected.append(state & 0xFF)
+        assert lfsr_keystream(seed, 40) == bytes(expected)
+
+
 def test_changed_header_byte_breaks_the_seed() -> None:
     frame = bytearray.fromhex(SAP_BLOCKED)
     frame[13] ^= 0x01  # part of the seed: the check byte no longer comes out as 0x4B
