@@ -342,6 +342,18 @@ def _put_computed(spec: FieldSpec, name: str, value: object, values: dict, hidde
         hidden.add(name)
 
 
+class _Scope:
+    """What a per-record formula sees: the record's own names, then the telegram's fields (no copy)."""
+
+    __slots__ = ("own", "fields")
+
+    def __init__(self, own: dict[str, object], fields: dict[str, object]) -> None:
+        self.own, self.fields = own, fields
+
+    def get(self, name: str) -> object:
+        return self.own[name] if name in self.own else self.fields.get(name)
+
+
 def _record_formula(spec: FieldSpec, records: list[Record], values: dict, hidden: set[str]) -> None:
     """A formula computed for each record the field matches (``storage`` etc. name the record's)."""
     assert spec.formula is not None
@@ -349,12 +361,14 @@ def _record_formula(spec: FieldSpec, records: list[Record], values: dict, hidden
         name = spec.output_name(record.storage, record.tariff, record.subunit)
         if values.get(name) is not None:
             continue
-        scope = dict(values)
-        scope.update(storage=record.storage, tariff=record.tariff, subunit=record.subunit)
         try:
-            scope["value"] = field_value(spec, record) if not spec.lookup else record.value
+            value = field_value(spec, record) if not spec.lookup else record.value
         except UnitMismatch:
             continue
+        scope = _Scope(
+            {"storage": record.storage, "tariff": record.tariff, "subunit": record.subunit, "value": value},
+            values,
+        )
         _put_computed(spec, name, spec.formula.evaluate(scope), values, hidden)
     if not records and not spec.templated:
         present, value = _missing_value(spec)

@@ -13,11 +13,19 @@ import calendar
 import datetime
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from functools import cached_property, lru_cache
+from typing import Protocol
 
 
 class FormulaError(ValueError):
     """A formula that does not parse or uses something not allowed (reported when the file loads)."""
+
+
+class Names(Protocol):
+    """Where a formula finds the values of the names it uses (a dict of fields, or a narrower scope)."""
+
+    def get(self, name: str, /) -> object: ...
 
 
 class Missing(Exception):
@@ -33,6 +41,7 @@ def _date(text: object) -> datetime.date:
         raise Missing from None
 
 
+@lru_cache(maxsize=4096)  # history dates repeat in every telegram of a meter
 def add_months(date: object, months: object) -> str:
     """The same day ``months`` later (clamped to the month's end), as wmbusmeters counts history dates."""
     day = _date(date)
@@ -42,6 +51,7 @@ def add_months(date: object, months: object) -> str:
     return datetime.date(year, month + 1, min(day.day, last)).isoformat()
 
 
+@lru_cache(maxsize=4096)  # history dates repeat in every telegram of a meter
 def add_months_keep_end(date: object, months: object) -> str:
     """Like :func:`add_months`, but the last day of a month stays the last day of a month
     (2024-11-30 one month back is 2024-10-31): wmbusmeters moves billing dates this way."""
@@ -52,10 +62,12 @@ def add_months_keep_end(date: object, months: object) -> str:
     return moved.isoformat()
 
 
+@lru_cache(maxsize=4096)  # history dates repeat in every telegram of a meter
 def add_days(date: object, days: object) -> str:
     return (_date(date) + datetime.timedelta(days=int(days))).isoformat()  # type: ignore[call-overload]
 
 
+@lru_cache(maxsize=4096)  # history dates repeat in every telegram of a meter
 def end_of_month(date: object) -> str:
     day = _date(date)
     return day.replace(day=calendar.monthrange(day.year, day.month)[1]).isoformat()
@@ -128,32 +140,57 @@ class Formula:
         else:
             raise FormulaError(f"formula {self.text!r}: {type(node).__name__} is not allowed")
 
-    def evaluate(self, values: Mapping[str, object]) -> object:
+    def evaluate(self, values: Names) -> object:
         try:
-            return self._eval(self.tree, values)
+            return self._run(values)
         except (Missing, TypeError, ValueError, ZeroDivisionError, OverflowError):
             return None
 
-    def _eval(self, node: ast.AST, values: Mapping[str, object]) -> object:
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            value = values.get(node.id)
+    @cached_property
+    def _run(self) -> Evaluator:
+        return _compile(self.tree)
+
+
+Evaluator = Callable[[Names], object]
+
+
+def _compile(node: ast.AST) -> Evaluator:
+    """The checked expression as nested closures: the tree is walked once, not at every telegram."""
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        return lambda values: constant
+    if isinstance(node, ast.Name):
+        name = node.id
+
+        def lookup(values: Names) -> object:
+            value = values.get(name)
             if value is None:
                 raise Missing
             return value
-        if isinstance(node, ast.BinOp):
-            return _OPERATORS[type(node.op)](self._eval(node.left, values), self._eval(node.right, values))
-        if isinstance(node, ast.UnaryOp):
-            operand = self._eval(node.operand, values)
-            return -operand if isinstance(node.op, ast.USub) else +operand  # type: ignore[operator]
-        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        if node.func.id in _LAZY:
+
+        return lookup
+    if isinstance(node, ast.BinOp):
+        apply_operator = _OPERATORS[type(node.op)]
+        left, right = _compile(node.left), _compile(node.right)
+        return lambda values: apply_operator(left(values), right(values))
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand)
+        if isinstance(node.op, ast.USub):
+            return lambda values: -operand(values)  # type: ignore[operator]
+        return lambda values: +operand(values)  # type: ignore[operator]
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    arguments = tuple(_compile(arg) for arg in node.args)
+    if node.func.id in _LAZY:
+
+        def lazy(values: Names) -> object:
             results = []
-            for arg in node.args:
+            for argument in arguments:
                 try:
-                    results.append(self._eval(arg, values))
+                    results.append(argument(values))
                 except Missing:
                     results.append(None)
             return coalesce(*results)
-        return FUNCTIONS[node.func.id](*(self._eval(arg, values) for arg in node.args))
+
+        return lazy
+    function = FUNCTIONS[node.func.id]
+    return lambda values: function(*(argument(values) for argument in arguments))

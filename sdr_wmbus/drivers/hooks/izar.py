@@ -41,10 +41,10 @@ the alarm texts of wmbusmeters' ``izar`` driver.
 from __future__ import annotations
 
 import struct
-from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ...app.records import Record, read_record
+from ...app.records import Record, parse_apl
 from ...errors import DecodeError, TruncatedError
 from ...security.diehl import DEFAULT_KEYS, HEADER_LENGTH, descramble
 from ...tables.device_types import device_type_name
@@ -69,6 +69,7 @@ CURRENT_ALARM_BITS = (  # (byte offset in frame, bit, name) in the order wmbusme
 PREVIOUS_ALARM_BITS = ((12, 6, "leakage"), (13, 2, "sensor_fraud"), (13, 0, "mechanical_fraud"))
 
 
+@lru_cache(maxsize=64)  # the hook's records() and decode() both need the same frame's data
 def decode_prios(frame: bytes, keys: tuple[bytes, ...] = DEFAULT_KEYS) -> bytes:
     """The descrambled data of a PRIOS frame, trying each key until the check byte matches."""
     if len(frame) <= HEADER_LENGTH:
@@ -131,28 +132,30 @@ def _frame(telegram: Telegram) -> bytes:
     return telegram.frame[:10] + bytes((telegram.ci or 0,)) + telegram.payload
 
 
-def _record(header_hex: str, data: bytes) -> Record:
-    record, _ = read_record(bytes.fromhex(header_hex) + data, 0)
-    return replace(record, offset=HEADER_LENGTH)
-
-
 def records(telegram: Telegram) -> list[Record]:
-    """The readings of a PRIOS frame as standard records; DecodeError when it does not descramble."""
+    """The readings of a PRIOS frame as standard records; DecodeError when it does not descramble.
+
+    The readings are written out as the records they stand for and read back with the ordinary
+    record walk (whose layouts are remembered: every frame of a meter has the same one).
+    """
     frame = _frame(telegram)
     plain = decode_prios(frame)
     if len(plain) < 5:
         raise TruncatedError(f"truncated PRIOS data: {len(plain)} bytes, the total needs 5")
-    found = [_record("0413", plain[1:5])]  # litres
+    parts = [b"\x04\x13" + plain[1:5]]  # litres
     if len(plain) >= 9:
-        found.append(_record("4413", plain[5:9]))
+        parts.append(b"\x44\x13" + plain[5:9])
     if len(plain) >= 11:
-        found.append(_record("426C", plain[9:11]))
+        parts.append(b"\x42\x6c" + plain[9:11])
     period_s = 1 << ((frame[11] & 0x0F) + 2)
     battery_days = (frame[12] & 0x1F) * DAYS_PER_HALF_YEAR
-    found.append(_record("04FD3C", period_s.to_bytes(4, "little")))
-    battery = _record("05FD74", struct.pack("<f", battery_days))
-    found.append(replace(battery, value=battery_days))  # the exact value, not its 32-bit rounding
-    found.append(_record("037F", frame[11:14]))
+    parts.append(b"\x04\xfd\x3c" + period_s.to_bytes(4, "little"))
+    parts.append(b"\x05\xfd\x74" + struct.pack("<f", battery_days))
+    parts.append(b"\x03\x7f" + frame[11:14])
+    found = parse_apl(b"".join(parts)).records
+    for record in found:  # fresh records of our own: say where they came from
+        record.offset = HEADER_LENGTH
+    found[-2].value = battery_days  # the exact value, not its 32-bit rounding
     return found
 
 
