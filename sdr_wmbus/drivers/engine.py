@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections import defaultdict
 from collections.abc import Callable
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..errors import DecodeError
@@ -261,6 +262,7 @@ Target = tuple[int, str, object]
 # those records as targets, and the name it prints under when it takes none.
 Step = tuple[FieldSpec, tuple[int, ...] | None, tuple[Target, ...], str]
 _PLANS: dict[tuple, list[Step]] = {}
+_ADDRESSING = attrgetter("header", "storage", "tariff", "subunit", "quantity")  # what matching looks at
 _MAX_PLANS = 4096
 
 
@@ -274,7 +276,7 @@ def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> list
     Fields that match nothing and print nothing when missing are left out of the plan.
     """
     if layout is None:
-        layout_key: object = tuple((r.header, r.storage, r.tariff, r.subunit, r.quantity) for r in records)
+        layout_key: object = tuple(map(_ADDRESSING, records))
     else:
         layout_key = layout
     key = (id(driver), driver.name, len(driver.fields), layout_key)
