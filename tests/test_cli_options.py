@@ -108,8 +108,15 @@ def test_main_readings_leave_out_history_and_header_fields():
     assert readings == ["total 6.408 m³", "flow temperature 127 °C"]
 
 
+def test_main_readings_leave_out_what_the_radio_measured():
+    radio = {"rssi_dbfs": -9.0, "snr_db": 14.0, "freq_offset_hz": -1200.0, "chip_rate_error_ppm": -32}
+    assert main_readings({**KAMWATER, **radio}) == ["total 6.408 m³", "flow temperature 127 °C"]
+    assert main_readings({"id": "67042798", "error": "encrypted, no key", **radio}) == []
+
+
 def test_replay_prints_lines_for_people_when_asked():
     done = sdr_wmbus("replay", str(SAMPLE), "--meters", str(METERS), "--output-format", "human")
     assert done.returncode == 0
     assert "76348799 kitchen cold water: Kamstrup cold water (kamwater): total 6.408 m³" in done.stdout
     assert "7 meters heard:" in done.stdout
+    assert "chip rate error" not in done.stdout  # radio figures are not readings

@@ -29,8 +29,9 @@ _HISTORICAL = re.compile(
 _SKIP = {
     "id", "manufacturer", "manufacturer_name", "version", "device_type", "media", "raw", "ci", "meter",
     "status", "name", "timestamp", "time_s", "sample", "mode", "frame_format", "rssi_dbfs", "snr_db",
-    "freq_offset_hz", "access_number", "ell_access_number", "security_mode", "configuration",
-    "message_counter", "records", "warnings", "error", "default_key", "receiver", "receivers", "heard_at",
+    "freq_offset_hz", "chip_rate_error_ppm", "access_number", "ell_access_number", "security_mode",
+    "configuration", "message_counter", "records", "warnings", "error", "default_key", "receiver",
+    "receivers", "heard_at",
 }  # fmt: skip
 
 
