@@ -14,6 +14,7 @@ from dataclasses import replace
 from .app.compact import expand_compact, format_signature, record_headers
 from .app.records import parse_apl
 from .crc import crc16_en13757
+from .drivers import apply_drivers
 from .errors import DecodeError, DecryptionError, NoKeyError, TruncatedError, UnknownCIError
 from .frame import Frame
 from .link.afl import parse_afl
@@ -204,8 +205,6 @@ class TelegramDecoder:
         except DecodeError as exc:
             out["error"] = str(exc)
         if telegram is not None:
-            from .drivers import apply_drivers
-
             meter = self.keys.meter(telegram.identity.id)
             driver_name = self.forced_driver or (meter.driver if meter else None)
             telegram.key = self.keys.key_for(telegram.identity.id)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..app.records import Apl, Record
-    from ..decoder import Telegram
+    from ..telegram import Telegram
 
 
 @dataclass(frozen=True)
