@@ -200,3 +200,29 @@ def test_the_checks_accept_exactly_what_numba_types_as_the_declared_signature():
             else:
                 assert numba.typeof(examples[kind]) == numba_type
                 assert check(examples[kind]) and not check(misses[kind]), made
+
+
+def test_kernels_release_the_gil_while_they_run():
+    """As numba's nogil kernels do: a live source's reader thread keeps reading while a block is
+    demodulated (the compiled module must keep that). Holding the GIL, the kernel would stop this
+    thread for as long as it runs."""
+    import threading
+    import time
+
+    from sdr_wmbus.dsp.fm import discriminate
+
+    kernels.resolve()
+    samples = np.zeros(20_000_000, dtype=np.complex64)
+    discriminate(samples[:16], 0j)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (discriminate(samples, 0j), done.set()))
+    began = last = time.perf_counter()
+    longest = 0.0
+    worker.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    worker.join()
+    elapsed = time.perf_counter() - began
+    assert longest < elapsed / 2, f"{kernels.backend()}: stopped {longest:.3f} s of {elapsed:.3f} s"
