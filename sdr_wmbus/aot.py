@@ -119,9 +119,14 @@ def load_or_build(quiet: bool = False, required: bool = False) -> types.ModuleTy
     if path.exists():
         try:
             return load(path)
-        except ImportError as exc:
-            reason = f"{path} does not load: {exc}"
+        except ImportError as exc:  # once: later runs find failed.txt (deleting the folder rebuilds)
+            reason = f"{path.name} does not load: {exc}"
             log.warning("%s; numba compiles the radio kernels at run time instead", reason)
+            try:
+                failed.write_text(f"{reason}\n")
+                path.unlink()
+            except OSError:
+                pass
     elif reason is None and failed.exists():
         reason = failed.read_text().splitlines()[0]
         log.debug("radio kernels: numba's JIT (compiling them ahead of time failed before: %s)", reason)

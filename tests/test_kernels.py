@@ -134,6 +134,25 @@ def test_load_or_build_without_a_compiler_falls_back_once(tmp_path, monkeypatch,
         aot.load_or_build(required=True)
 
 
+def test_a_module_that_does_not_load_is_reported_once_and_not_loaded_again(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = aot.kernels_dir() / aot.build_key()
+    folder.mkdir(parents=True)
+    (folder / aot.module_file()).write_bytes(b"not a shared object")
+
+    def build(folder):
+        raise AssertionError("not built again")
+
+    monkeypatch.setattr(aot, "build", build)
+    assert aot.load_or_build() is None
+    assert "does not load" in caplog.text
+    assert "does not load" in (folder / "failed.txt").read_text()
+    assert not (folder / aot.module_file()).exists()
+    caplog.clear()
+    assert aot.load_or_build() is None
+    assert caplog.text == ""
+
+
 def test_build_key_follows_the_kernel_source(tmp_path, monkeypatch):
     key = aot.build_key()
     assert key == aot.build_key()
