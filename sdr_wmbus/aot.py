@@ -128,7 +128,10 @@ def load_or_build(quiet: bool = False, required: bool = False) -> types.ModuleTy
             except OSError:
                 pass
     elif reason is None and failed.exists():
-        reason = failed.read_text().splitlines()[0]
+        try:
+            reason = (failed.read_text().splitlines() or ["(no reason given)"])[0]
+        except OSError as exc:
+            reason = str(exc)
         log.debug("radio kernels: numba's JIT (compiling them ahead of time failed before: %s)", reason)
     if required:
         raise RuntimeError(
