@@ -1,4 +1,5 @@
-"""Throughput of this checkout's receiver against another checkout's (e.g. main), in one process.
+"""Throughput of this checkout's receiver against another checkout's (e.g. main), or of its radio kernels
+compiled ahead of time against numba's JIT, in one process.
 
 This machine's speed varies between processes and over minutes, so the two receivers run alternately in
 the same process on the same signal held in memory (the busy synthetic band of ``sdr-wmbus bench``, or
@@ -6,6 +7,7 @@ noise alone), and the figures are process CPU time: best of N for each, and the 
 ratios.
 
 Run: python3 benchmarks/bench_compare.py --other /work/main [--signal bench|noise] [--modes tc|tcs] [--reps 7]
+     python3 benchmarks/bench_compare.py --kernels aot,jit   (this checkout both times: compiled vs JIT)
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def receiver_class(name: str, checkout: Path):
-    """CombinedReceiver of the sdr_wmbus in ``checkout``, imported as package ``name``."""
+def receiver_class(name: str, checkout: Path, kernels: str):
+    """CombinedReceiver of the sdr_wmbus in ``checkout``, imported as package ``name``, its radio kernels
+    run as ``kernels`` says (auto, aot, jit; a checkout from before that choice always uses numba)."""
     spec = importlib.util.spec_from_file_location(
         name, checkout / "sdr_wmbus" / "__init__.py", submodule_search_locations=[str(checkout / "sdr_wmbus")]
     )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    if (checkout / "sdr_wmbus" / "kernels.py").exists():
+        print(f"{name}: kernels {importlib.import_module(f'{name}.kernels').resolve(choice=kernels)}")
     return importlib.import_module(f"{name}.phy.combined").CombinedReceiver
 
 
@@ -38,7 +43,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--other", required=True, help="the other checkout (a directory holding sdr_wmbus/)")
+    parser.add_argument(
+        "--other",
+        default=str(ROOT),
+        help="the other checkout (a directory holding sdr_wmbus/; default: this one)",
+    )
+    parser.add_argument(
+        "--kernels", default="auto,auto", help="how the radio kernels run in this and the other receiver"
+    )
     parser.add_argument("--signal", choices=("bench", "noise"), default="bench")
     parser.add_argument("--modes", default="tc")
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -48,9 +60,9 @@ def main() -> None:
         from sdr_wmbus.synth import busy_band as _synthetic_signal
     except ImportError:  # a checkout from before the command line was split up
         from sdr_wmbus.commands import _synthetic_signal
-    from sdr_wmbus.phy.combined import CombinedReceiver as This
-
-    Other = receiver_class("other_sdr_wmbus", Path(args.other))
+    this_kernels, other_kernels = args.kernels.split(",")
+    This = receiver_class("this_sdr_wmbus", ROOT, this_kernels)
+    Other = receiver_class("other_sdr_wmbus", Path(args.other), other_kernels)
     rate = 1.6e6
     if args.signal == "bench":
         iq = _synthetic_signal(args.seconds, rate)

@@ -1,8 +1,9 @@
 """Where the compiled radio kernels live, and loading them before the signal flows.
 
-numba caches compiled kernels next to their source by default, i.e. inside the installed package;
-pip never removes that folder, and a leftover ``sdr_wmbus/dsp/__pycache__`` from a non-editable install
-shadows the package after an editable one. So the cache goes to the user's cache folder
+The kernels compiled ahead of time live in ``<cache>/sdr-wmbus/kernels`` (``aot.py``). When numba's JIT
+runs them instead: numba caches compiled kernels next to their source by default, i.e. inside the
+installed package; pip never removes that folder, and a leftover ``sdr_wmbus/dsp/__pycache__`` from a
+non-editable install shadows the package after an editable one. So the cache goes to the user's cache folder
 (``$XDG_CACHE_HOME/sdr-wmbus/numba``, else ``~/.cache/sdr-wmbus/numba``; ``NUMBA_CACHE_DIR`` wins when
 set). This module must be imported before numba is (``sdr_wmbus/__init__.py`` does it).
 """
@@ -18,27 +19,38 @@ from pathlib import Path
 log = logging.getLogger("sdr_wmbus")
 
 
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/sdr-wmbus``, else ``~/.cache/sdr-wmbus``: numba's cache and the compiled kernels."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sdr-wmbus"
+
+
 def cache_dir() -> Path:
+    """numba's cache folder (``NUMBA_CACHE_DIR`` when set)."""
     configured = os.environ.get("NUMBA_CACHE_DIR")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sdr-wmbus" / "numba"
+    return cache_root() / "numba"
+
+
+def writable(path: Path) -> Path:
+    """``path``, created; a folder in the temporary directory instead when it cannot be written to."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK):
+            raise PermissionError(str(path))
+    except OSError:
+        user = os.getuid() if hasattr(os, "getuid") else 0
+        path = Path(tempfile.gettempdir()) / f"sdr-wmbus-{path.name}-{user}"
+        path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def configure_cache() -> None:
     """Point numba's cache at the user's cache folder (a temporary one if that is not writable)."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
-    path = cache_dir()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        if not os.access(path, os.W_OK):
-            raise PermissionError(str(path))
-    except OSError:
-        path = Path(tempfile.gettempdir()) / f"sdr-wmbus-numba-{os.getuid() if hasattr(os, 'getuid') else 0}"
-        path.mkdir(parents=True, exist_ok=True)
-    os.environ["NUMBA_CACHE_DIR"] = str(path)
+    os.environ["NUMBA_CACHE_DIR"] = str(writable(cache_dir()))
 
 
 def _cached_kernels() -> int:
@@ -52,20 +64,24 @@ def warm_up(rate: float, center: float, modes: str, quiet: bool = False) -> floa
     """Load (or, the first time, compile) the radio kernels; returns the seconds it took.
 
     Compiling takes tens of seconds on a Raspberry Pi, so the first run says what it is doing, once,
-    and how long it took; throughput figures are measured after this, never including it.
+    and how long it took; throughput figures are measured after this, never including it. The kernels
+    compiled ahead of time (``aot.py``) are loaded or built here; numba's JIT is what runs them when
+    that cannot be done, and then compiles each on its first call, so a burst per mode goes through.
     """
 
+    from .kernels import resolve
     from .phy.combined import CombinedReceiver
 
-    before = _cached_kernels()
     started = time.perf_counter()
-    if before == 0 and not quiet:
+    jit = resolve(quiet=quiet) == "jit"
+    before = _cached_kernels() if jit else 0
+    if jit and before == 0 and not quiet:
         log.warning("compiling the radio kernels (first run only; later runs load them from %s)", cache_dir())
     receiver = CombinedReceiver(rate, center, modes)
     receiver.process(_warm_up_signal(rate, center, modes))  # a burst per mode: every stage runs
     receiver.flush()
     elapsed = time.perf_counter() - started
-    if _cached_kernels() > before and not quiet:
+    if jit and _cached_kernels() > before and not quiet:
         log.warning("radio kernels compiled in %.0f s (once; they are cached now)", elapsed)
     return elapsed
 

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if not args.quiet:
         warn_capture(pipeline.receiver, offset_range, rate)
-    # Load (or compile) the numba kernels before the radio starts: a live source does not wait.
+    # Load (or compile) the radio kernels before the radio starts: a live source does not wait.
     warm_up(rate, center, modes)
     try:
         source.start()

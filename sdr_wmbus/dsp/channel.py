@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..kernels import kernel
 
 TARGET_RATE = 400_000.0
 PASSBAND_HZ = 150_000.0
@@ -24,7 +25,7 @@ _TILE = 1024  # outputs per pass: the accumulators stay in L1 while every tap is
 _VECTOR_FLAGS = {"nnan", "ninf", "nsz"}
 
 
-@njit(cache=True, nogil=True, fastmath=_VECTOR_FLAGS)
+@kernel("complex64[::1], complex64[::1], float32[::1], int64, int64", fastmath=_VECTOR_FLAGS)
 def fir_decimate(
     history: np.ndarray, block: np.ndarray, taps: np.ndarray, decim: int, first: int
 ) -> np.ndarray:
@@ -87,7 +88,7 @@ def mixer_table(step: float) -> np.ndarray:
     return np.exp(-1j * step * np.arange(MIX_TABLE)).astype(np.complex64)
 
 
-@njit(cache=True, nogil=True, fastmath=_VECTOR_FLAGS)
+@kernel("complex64[::1], complex64[::1], float64, int64", fastmath=_VECTOR_FLAGS)
 def mix(block: np.ndarray, table: np.ndarray, step: float, first_index: int) -> np.ndarray:
     """Multiply by exp(-j*step*n), n the absolute sample index (``first_index`` for the block's first),
     to move a carrier at +step rad/sample to 0 Hz.

@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..kernels import kernel
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel(inline="always")
 def _phase_at(phase: np.ndarray, x: float) -> float:
     """Unwrapped phase at a fractional sample position (linear interpolation)."""
     n = int(math.floor(x))
@@ -34,7 +35,7 @@ def _phase_at(phase: np.ndarray, x: float) -> float:
     return phase[n] + frac * (phase[n + 1] - phase[n])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel(inline="always")
 def _boundary(phase: np.ndarray, t: float, period: float, rising: bool, center: float, swing: float) -> float:
     """Where the transition assumed at ``t`` lies, from the phase; NaN when it cannot be measured.
 
@@ -50,7 +51,10 @@ def _boundary(phase: np.ndarray, t: float, period: float, rising: bool, center: 
     return t + late * period
 
 
-@njit(cache=True, nogil=True)
+@kernel(
+    "complex64[::1], float64[::1], float64, float64, uint8[::1], int64, float64, float64, int64, float64, "
+    "boolean"
+)
 def tone_chips(
     iq: np.ndarray,
     phase: np.ndarray,

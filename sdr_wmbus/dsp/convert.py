@@ -10,13 +10,14 @@ Kernels are pure (arrays in, new arrays out), so they may run in any thread.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ..kernels import kernel
 
 # 256-entry table: exact (x - 127.5) / 127.5 in float32 and faster than arithmetic per byte.
 _CU8_LEVELS = ((np.arange(256) - 127.5) / 127.5).astype(np.float32)
 
 
-@njit(cache=True, nogil=True)
+@kernel("uint8[::1]")
 def cu8_to_complex64(raw):
     """uint8 I,Q,I,Q… → complex64; a trailing odd byte is ignored."""
     n = raw.size // 2
@@ -26,7 +27,7 @@ def cu8_to_complex64(raw):
     return out.view(np.complex64)
 
 
-@njit(cache=True, nogil=True)
+@kernel("int8[::1]")
 def cs8_to_complex64(raw):
     """int8 I,Q,I,Q… → complex64 (/128); a trailing odd value is ignored."""
     n = raw.size // 2
@@ -37,7 +38,7 @@ def cs8_to_complex64(raw):
     return out.view(np.complex64)
 
 
-@njit(cache=True, nogil=True)
+@kernel("int16[::1]")
 def cs16_to_complex64(raw):
     """int16 (native order; view '<i2' data first) I,Q,I,Q… → complex64 (/32768)."""
     n = raw.size // 2
@@ -48,7 +49,7 @@ def cs16_to_complex64(raw):
     return out.view(np.complex64)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel(inline="always")
 def _quantize(x, scale, offset, lo, hi):
     """round(x * scale + offset) clipped to [lo, hi]; NaN counts as 0."""
     v = float(x)
@@ -62,7 +63,7 @@ def _quantize(x, scale, offset, lo, hi):
     return v
 
 
-@njit(cache=True, nogil=True)
+@kernel("complex64[::1]")
 def complex64_to_cu8(iq):
     """complex → uint8 I,Q,I,Q… (x * 127.5 + 127.5, rounded, clipped to 0..255)."""
     n = iq.size
@@ -73,7 +74,7 @@ def complex64_to_cu8(iq):
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel("complex64[::1]")
 def complex64_to_cs8(iq):
     """complex → int8 I,Q,I,Q… (x * 128, rounded, clipped to -128..127)."""
     n = iq.size
@@ -84,7 +85,7 @@ def complex64_to_cs8(iq):
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel("complex64[::1]")
 def complex64_to_cs16(iq):
     """complex → int16 (native order) I,Q,I,Q… (x * 32768, rounded, clipped to -32768..32767)."""
     n = iq.size

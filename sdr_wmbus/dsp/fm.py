@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ..kernels import kernel
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel(inline="always")
 def fast_atan2(y: float, x: float) -> float:
     """atan2 within 0.0015 rad (a minimax polynomial of the octant angle): several times cheaper than
     libm's, far finer than the FM noise it measures."""
@@ -27,7 +28,7 @@ def fast_atan2(y: float, x: float) -> float:
     return r
 
 
-@njit(cache=True, nogil=True)
+@kernel("complex64[::1], complex128")
 def discriminate(block: np.ndarray, previous: complex) -> np.ndarray:
     """arg(x[n] * conj(x[n-1])); ``previous`` is the sample before the block (state across blocks)."""
     out = np.empty(block.shape[0], dtype=np.float32)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..kernels import kernel
 
 _TILE = 1024  # positions per pass: the accumulators stay in L1 while every tap is added
 # Value-safe fast-math flags only (no reassociation, no approximate division or sqrt): they let LLVM
@@ -28,7 +29,7 @@ _VECTOR_FLAGS = {"nnan", "ninf", "nsz"}
 # a preamble, the sync-pattern correlation over a grid of chip-rate hypotheses.
 
 
-@njit(cache=True, nogil=True, fastmath=_VECTOR_FLAGS)
+@kernel("float32[::1], int64, float64", fastmath=_VECTOR_FLAGS)
 def clipped_chip_average(freq: np.ndarray, width: int, clip: float) -> np.ndarray:
     """out[n] = mean(clip(freq[n : n + width])), each output summed afresh (no running sum), so every
     value is the same wherever a block starts.
@@ -55,7 +56,7 @@ def clipped_chip_average(freq: np.ndarray, width: int, clip: float) -> np.ndarra
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel("float32[::1], int64, int64, float64[::1], int64, float64, float64[::1], float64[:, ::1]")
 def preamble_bins(
     values: np.ndarray,
     first_index: int,
@@ -171,7 +172,7 @@ def preamble_bins(
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel("int8[::1], int64, int64, int64, int64[::1], int64[::1]")
 def gated_starts(
     bins: np.ndarray, count: int, reach_lo: int, reach_hi: int, bin_lo: np.ndarray, bin_hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -217,7 +218,11 @@ def gated_starts(
     return starts[:n], first_h[:n], last_h[:n]
 
 
-@njit(cache=True, nogil=True, fastmath=_VECTOR_FLAGS)
+@kernel(
+    "float32[::1], int64[::1], int64[::1], int64[::1], int64[:, ::1], float32[::1], int64[::1], "
+    "float32[:, ::1], float32[::1]",
+    fastmath=_VECTOR_FLAGS,
+)
 def correlate_rates(
     chips: np.ndarray,
     starts: np.ndarray,
@@ -336,7 +341,7 @@ def correlate_rates(
     return score, best_h, best_v
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def pattern_fit_grid(
     chips: np.ndarray,
     start: float,
@@ -378,7 +383,7 @@ def pattern_fit_grid(
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def fit_transitions(
     chips: np.ndarray,
     start: float,
@@ -437,7 +442,7 @@ def fit_transitions(
     return start, samples_per_chip
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _median_of(values: np.ndarray) -> float:
     ordered = np.sort(values)
     half = ordered.shape[0] // 2
@@ -446,7 +451,7 @@ def _median_of(values: np.ndarray) -> float:
     return 0.5 * float(ordered[half - 1] + ordered[half])
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def carrier_estimate(
     freq: np.ndarray, start: float, samples_per_chip: float, signs: np.ndarray, width: int
 ) -> tuple[float, float]:
@@ -483,7 +488,10 @@ def carrier_estimate(
     return 0.5 * (a + b), 0.5 * (a - b)
 
 
-@njit(cache=True, nogil=True)
+@kernel(
+    "float32[::1], float32[::1], int64, float64, float64, float64, float64, float64[::1], float32[::1], "
+    "int64, int64, int64"
+)
 def acquire(
     chips: np.ndarray,
     freq: np.ndarray,
