@@ -48,6 +48,11 @@ def can_compile() -> str | None:
     compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler) is None:
         return f"no C compiler ({compiler})"
+    if os.environ.get("SDR_WMBUS_KERNELS", "auto").lower() == "auto":
+        from sdr_wmbus.kernels import resolve
+
+        if resolve(quiet=True) != "aot":  # e.g. a C compiler but no C++ one: the build failed
+            return "the compiled kernels could not be built here (failed.txt in the kernels cache says why)"
     return None
 
 
