@@ -49,12 +49,12 @@ def test_short_mode5_frame_is_an_error_and_the_stream_goes_on():
 
 
 def test_a_bug_in_a_driver_never_ends_the_stream(monkeypatch):
-    import sdr_wmbus.drivers as drivers
+    import sdr_wmbus.decoder as decoder
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("bug")
 
-    monkeypatch.setattr(drivers, "apply_drivers", broken)
+    monkeypatch.setattr(decoder, "apply_drivers", broken)  # what the decoder calls for the drivers
     out = TelegramDecoder().decode(bytes.fromhex(INFINITE))
     assert out["error"].startswith("internal error (ZeroDivisionError)")
     assert "total_m3" not in out and "records" not in out
