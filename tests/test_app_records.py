@@ -493,6 +493,7 @@ def test_reused_layout_with_only_the_data_changed(noise):
 # the noise has them), a real, dates: every inline reading of a known layout against the record walk.
 NUMBERS_APL = bytes.fromhex(
     "2F2F041311223344025934120A3B01020B2D1234560E06123456789012052B0000803F046D2B3C4D1E"
+    "04FFA0150102030407FF01AABBCCDDEEFF0011"  # manufacturer-specific: unsigned, not scaled
 )
 
 
@@ -501,7 +502,7 @@ NUMBERS_APL = bytes.fromhex(
 def test_reused_number_layout_reads_every_value_as_a_fresh_walk(noise):
     records_module._LAYOUTS.clear()
     taught = records_module.parse_apl(NUMBERS_APL)
-    assert taught.error is None and len(taught.records) == 7
+    assert taught.error is None and len(taught.records) == 9
     (layout,) = records_module._LAYOUTS[records_module._layout_key(NUMBERS_APL)]
     mixed = bytearray(NUMBERS_APL)
     for record in layout.records:

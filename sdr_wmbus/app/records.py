@@ -359,10 +359,12 @@ _NumberReader = tuple[bool, bool, int, int, float] | None
 def _number_reader(meaning: _Meaning, dif: int, length: int) -> _NumberReader:
     """The inline reading of a number record, exactly as :func:`_decode_value` would read it."""
     code = dif & 0x0F
-    if not length or meaning.kind in ("manufacturer", "datetime"):
-        return None  # not scaled (and dates have their own decoders)
+    if not length or meaning.kind == "datetime":
+        return None  # dates have their own decoders
     if code not in INTEGER_DATA_FIELDS and code not in BCD_DATA_FIELDS:
         return None
+    if meaning.kind == "manufacturer":
+        return code in BCD_DATA_FIELDS, False, 1, 1, 0.0  # the number as sent: unsigned, not scaled
     exponent = meaning.exponent
     return (
         code in BCD_DATA_FIELDS,
