@@ -341,7 +341,7 @@ class TelegramDecoder:
         telegram.payload = apl
         if ci in FULL_CIS:
             self._learn_format(telegram, apl)
-        telegram.apl = parse_apl(apl)
+        telegram.apl_bytes = apl  # walked into records when a driver asks for them
 
     def _ell_payload(
         self, telegram: Telegram, ell: ExtendedLinkHeader, payload: bytes, already_decrypted: bool

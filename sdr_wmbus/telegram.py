@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .app.records import Apl
+from .app.records import Apl, parse_apl
 from .link.afl import AuthFragmentHeader
 from .link.dll import LinkHeader
 from .link.ell import ExtendedLinkHeader
@@ -55,7 +55,6 @@ class Telegram:
     tpl: TransportHeader | None = None
     ci: int | None = None
     payload: bytes = b""  # manufacturer-specific CI: bytes after the CI; else the decrypted APL
-    apl: Apl | None = None
     # The meter's key from the key store, for drivers that decrypt proprietary payloads themselves.
     key: bytes | None = field(default=None, repr=False)
     # Why the stack left the payload undecoded (a manufacturer security mode); a driver may handle it.
@@ -70,3 +69,17 @@ class Telegram:
     # This meter's values kept from earlier telegrams, by driver name and field (fields with
     # remember = true); the decoder hands every telegram of a meter the same dict.
     remembered: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
+    # The APL's bytes, walked into records when a driver first asks (a proprietary payload never is).
+    apl_bytes: bytes | None = field(default=None, repr=False)
+    _apl: Apl | None = field(default=None, repr=False)
+
+    @property
+    def apl(self) -> Apl | None:
+        """The records of the application layer (None: the telegram has no EN 13757-3 APL)."""
+        if self._apl is None and self.apl_bytes is not None:
+            self._apl = parse_apl(self.apl_bytes)
+        return self._apl
+
+    @apl.setter
+    def apl(self, apl: Apl | None) -> None:
+        self._apl, self.apl_bytes = apl, None

@@ -23,7 +23,9 @@ def _telegram(records_hex: list[str]) -> Telegram:
 
     records = [read_record(bytes.fromhex(text), 0)[0] for text in records_hex]
     identity = Identity("12345678", "ABC", 1, 7, b"", b"")
-    return Telegram(frame=b"", identity=identity, apl=Apl(records=records))
+    telegram = Telegram(frame=b"", identity=identity)
+    telegram.apl = Apl(records=records)
+    return telegram
 
 
 def test_when_invalid_is_printed_for_a_record_without_value():

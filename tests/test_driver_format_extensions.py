@@ -64,7 +64,8 @@ def _apply(driver, apl_hex: str, remembered: dict | None = None) -> dict:
     from sdr_wmbus.telegram import Identity, Telegram
 
     identity = Identity("12345678", "DWZ", 0, 7, b"", b"")
-    telegram = Telegram(frame=b"", identity=identity, apl=parse_apl(bytes.fromhex(apl_hex)))
+    telegram = Telegram(frame=b"", identity=identity)
+    telegram.apl = parse_apl(bytes.fromhex(apl_hex))
     if remembered is not None:
         telegram.remembered = remembered
     return apply(driver, telegram, None)

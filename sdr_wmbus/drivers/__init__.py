@@ -215,7 +215,7 @@ def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
         if driver.media:
             result["media"] = driver.media
         result.update(apply(driver, telegram, _status_byte(telegram)))
-    if telegram.apl is not None and not (driver and driver.proprietary):
+    if not (driver and driver.proprietary) and telegram.apl is not None:
         result["records"] = generic.records_json(telegram.apl)
         if telegram.apl.error:
             if telegram.apl.records:

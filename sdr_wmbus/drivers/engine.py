@@ -394,7 +394,8 @@ def _remember(specs: list[FieldSpec], values: dict, memory: dict[str, object], h
 def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
     """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
     from_hook: dict = {}
-    records = telegram.apl.records if telegram.apl is not None and not driver.proprietary else []
+    apl = None if driver.proprietary else telegram.apl  # a proprietary payload is never walked
+    records = apl.records if apl is not None else []
     if driver.hook:
         from_hook = hook_function(driver.hook)(telegram)
         extra = hook_records(driver.hook)
@@ -405,11 +406,10 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
         from ..app.profiles import expand_profile
 
         records = records + [element for record in records for element in expand_profile(record)]
-    apl = telegram.apl
     same_records = apl is not None and records is apl.records
     plan = _plan(driver, records, apl.layout if same_records else None)  # type: ignore[union-attr]
     values: dict[str, object] = {}
-    if driver.generic_names and telegram.apl is not None and not driver.proprietary:
+    if driver.generic_names and apl is not None:
         from .generic import decode as generic_names
 
         values.update(generic_names(telegram))
