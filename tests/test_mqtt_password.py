@@ -178,6 +178,21 @@ def test_listen_and_serve_get_the_password_from_a_file_and_the_environment(secur
         stderr=subprocess.PIPE,
         env={**env, PASSWORD_ENV: PASSWORD, "PYTHONUNBUFFERED": "1"},
     )
+    # The receiver publishes each telegram once (the server's repeats are duplicates): serve must be
+    # subscribed before it starts, or the first copies go to nobody.
+    serve_lines: list[bytes] = []
+    serving = threading.Event()
+
+    def read_serve_stderr() -> None:
+        for line in serve.stderr:
+            serve_lines.append(line)
+            if b"serving: decoding" in line:
+                serving.set()
+
+    reader = threading.Thread(target=read_serve_stderr, daemon=True)
+    reader.start()
+    assert serving.wait(60), b"".join(serve_lines)
+    time.sleep(0.3)
     with RtlTcpServer(SAMPLE.read_bytes(), rate=1.6e6) as server:
         listen = subprocess.Popen(
             [
@@ -205,7 +220,10 @@ def test_listen_and_serve_get_the_password_from_a_file_and_the_environment(secur
         listen_out, listen_err = listen.communicate(timeout=30)
     time.sleep(0.5)
     serve.send_signal(signal.SIGTERM)
-    serve_out, serve_err = serve.communicate(timeout=30)
+    serve_out = serve.stdout.read()
+    serve.wait(timeout=30)
+    reader.join(timeout=10)
+    serve_err = b"".join(serve_lines)
     everything.close()
     assert listen.returncode == 0 and serve.returncode == 0, (listen_err, serve_err)
     readings = everything.on("wmbus/meter/")
