@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..frame import Frame
-from ..link.dll import format_a_length
+from ..link.dll import format_a_length, plausible_link_header
 from ..tables.phy import (
     CENTER_T1_C1_HZ,
     CHIP_RATE_T1,
@@ -112,8 +112,10 @@ class T1C1Receiver(SyncSearchReceiver):
         length_field = int(first.values[0])
         if frame_format == "A":
             checked = repair_block(first[:10], first[10:12])
-            # L as the first block's CRC confirmed it (a repair may have changed it)
-            length_field = checked[0][0] if checked is not None else 0
+            # L as the first block's CRC confirmed it (a repair may have changed it); a block that
+            # fits its CRC but holds no device's header matched by chance
+            plausible = checked is not None and plausible_link_header(checked[0])
+            length_field = checked[0][0] if plausible else 0
         if length_field < 9:
             self.stats.false_syncs += 1
             return None, start
@@ -128,6 +130,9 @@ class T1C1Receiver(SyncSearchReceiver):
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
+        if not plausible_link_header(data):  # junk that fit its CRC by chance (format B: all of block 1)
+            self.stats.false_syncs += 1
+            return None, start
         self.repaired = bool(repaired)
         frame = self._radio_frame(
             data, "C1", frame_format, SYNC_CHIP_C1, fit, t_end - 8 * nbytes * period, t_end, period, env1,

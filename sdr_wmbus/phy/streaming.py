@@ -38,7 +38,7 @@ from ..dsp.sync import (
     preamble_bins,
 )
 from ..frame import Frame
-from ..link.dll import format_a_length
+from ..link.dll import format_a_length, plausible_link_header
 from .framing import SoftBytes, assemble_format_a, repair_block
 
 # Correlation coefficient for a candidate: over all rate hypotheses and forms, noise reaches it about 20
@@ -71,7 +71,9 @@ class ReceiverStats:
     frames_c1: int = 0
     frames_s1: int = 0
     crc_failures: int = 0  # a frame whose first block checked, lost to a later block's CRC
-    false_syncs: int = 0  # sync-word hits that were no frame (first block or L did not check): noise
+    # Sync-word hits that were no frame: noise. The first block did not fit its CRC, or it did (by
+    # chance) but holds an L, C or M field no device sends (see plausible_link_header).
+    false_syncs: int = 0
     repaired: int = 0  # frames that needed a repaired decision
     slipped: int = 0  # frames whose sync word came one chip early or late after the preamble
 
@@ -564,11 +566,13 @@ class SyncSearchReceiver:
                 )
             first = soft_bytes(env1 - env0)
             checked = repair_block(first[:10], first[10:12])
-            if checked is not None and checked[0][0] >= 9:
+            if checked is not None and checked[0][0] >= 9 and plausible_link_header(checked[0]):
                 length_field = checked[0][0]  # L as the CRC confirmed it (a repair may have changed it)
                 break
         else:
-            self.stats.false_syncs += 1  # not even the first block: a sync-word hit on noise
+            # Not even the first block, or one no device sends (L under 9, or C or M impossible: its
+            # CRC fit by chance): a sync-word hit on noise.
+            self.stats.false_syncs += 1
             return None, start
         nbytes = format_a_length(length_field)
         nchips = chips_per_byte * nbytes
@@ -587,6 +591,9 @@ class SyncSearchReceiver:
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
+        if not plausible_link_header(data):  # the first block read again (other chips) fit otherwise
+            self.stats.false_syncs += 1
+            return None, start
         self.repaired = bool(repaired)
         frame = self._radio_frame(
             data, mode, "A", sync_chip, fit, t_end - nchips * period, t_end, period, env1, env0, deviation_hz
