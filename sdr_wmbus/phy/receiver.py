@@ -24,7 +24,7 @@ from ..tables.phy import (
     THREE_OF_SIX,
 )
 from .framing import assemble_format_a, assemble_format_b, decode_3of6_soft, decode_nrz_soft, repair_block
-from .streaming import Acquisition, ReceiverStats, SearchPattern, SyncSearchReceiver
+from .streaming import Acquisition, ReceiverStats, SearchPattern, SyncSearchReceiver, one_burst
 
 SEARCH_PATTERN = 0x55543D  # 8 more preamble chips + 0x543D: sharper peak, still balanced
 SEARCH_BITS = 24
@@ -132,6 +132,9 @@ class T1C1Receiver(SyncSearchReceiver):
         data, repaired = result
         if not plausible_link_header(data):  # junk that fit its CRC by chance (format B: all of block 1)
             self.stats.false_syncs += 1
+            return None, start
+        if not one_burst(env1, env0):
+            self.stats.crc_failures += 1
             return None, start
         self.repaired = bool(repaired)
         frame = self._radio_frame(
