@@ -9,12 +9,19 @@ changes, insertions, deletions, truncation, splices, random CI fields, random DI
 or a wrong key or none, the meter's driver or a random one forced; plus frames carrying format A/B CRCs
 with one or two bits corrupted (they must be refused) and mode-7 frames with a corrupted MAC (refused).
 PHY inputs are T1, C1 (A/B) and S1 bursts of real telegrams with chips flipped, inserted or deleted,
-sync words repeated, frames cut short, or plain random IQ, fed through one long-running receiver.
+sync words repeated, frames cut short, random bodies after a good header, or plain random IQ, fed
+through one long-running receiver. Input n of worker w is drawn from its own seed (w, n), so any one
+can be made again: ``replay_phy`` replays the inputs before a finding on a fresh receiver.
 
 Checks per input: no exception escapes (the stack reports problems in ``error``; "internal error"
-counts as a failure), no input slower than 50 ms, the output is strict JSON, a refused frame gives no
-reading; over the run, memory stays bounded. Exit status 1 when anything failed; every failure is
-printed with its input so it can become a regression test.
+counts as a failure), no input slower than 50 ms (the radio: plus the input's air time), the output
+is strict JSON, a refused frame gives no reading; over the run, memory stays bounded. A frame the
+radio puts out that was never sent is invented: one that decodes to a reading (with the corpus keys)
+is a failure; one the decoder refuses (16-bit CRCs fit by chance now and then among the very many
+candidates damaged bursts make) is counted and listed with its reason, as "invented frames refused
+by the decoder". (Chips flipped so that the burst carries another valid frame, e.g. two bit errors
+151 bits apart in a format-B block, send that frame: it is not invented.) Exit status 1 when
+anything failed; every failure is printed with its input so it can become a regression test.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from sdr_wmbus.decoder import TelegramDecoder  # noqa: E402
 from sdr_wmbus.drivers import registry  # noqa: E402
 from sdr_wmbus.link.dll import add_crc_format_a, add_crc_format_b  # noqa: E402
 from sdr_wmbus.outputs.jsonl import to_json  # noqa: E402
-from sdr_wmbus.security.keys import KeyStore  # noqa: E402
+from sdr_wmbus.security.keys import KeyStore, MeterConfig  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpus"
 SOURCES = [
@@ -321,89 +328,208 @@ def stack_worker(args: tuple) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ PHY
-def phy_worker(args: tuple) -> dict:
-    """(seed, inputs, seconds[, slow_s]) -> stats and failures."""
+PHY_RATE, PHY_CENTER = 1.6e6, 868.625e6  # one tuning for T1, C1 and S1, as the command's default
+_OFFSETS = {"t": 868.95e6 - PHY_CENTER, "c": 868.95e6 - PHY_CENTER, "s": 868.3e6 - PHY_CENTER}
+_CHIP_RATES = {"t": 100e3, "c": 100e3, "s": 32.768e3}
+_DEVIATIONS = {"t": 50e3, "c": 45e3, "s": 50e3}
+
+
+def phy_frames() -> list[bytes]:
+    """The telegrams the PHY fuzzer sends: every corpus frame a radio can carry (L+1 bytes)."""
+    return [
+        s["data"] for s in load_seeds() if 12 <= len(s["data"]) <= 255 and s["data"][0] + 1 == len(s["data"])
+    ]
+
+
+def burst(chips, mode: str):
+    """Clean 2-FSK IQ of ``chips`` on the mode's carrier in the fuzzer's tuning (unit amplitude)."""
+    import numpy as np
+
+    spc = PHY_RATE / _CHIP_RATES[mode]
+    index = np.minimum((np.arange(int(len(chips) * spc)) / spc).astype(np.int64), len(chips) - 1)
+    freq = _OFFSETS[mode] + _DEVIATIONS[mode] * (2.0 * chips[index] - 1.0)
+    return np.exp(1j * 2 * np.pi * np.cumsum(freq) / PHY_RATE)
+
+
+def carried_frame(chips, mode: str, frame_format: str, frame: bytes) -> bytes | None:
+    """The other frame that a burst of ``frame`` with chips flipped in place carries, if its chips
+    still decode (hard decisions) to a frame whose CRCs fit: two bit errors a multiple of 151 bits
+    apart in a format-B block, or chips that make another code word, fit any CRC check. Such a frame
+    was sent, not invented by the receiver (the stack part leaves such pairs out for the same reason).
+    """
+    import numpy as np
+
+    from sdr_wmbus.errors import DecodeError
+    from sdr_wmbus.link.dll import strip_crc_format_a, strip_crc_format_b
+    from sdr_wmbus.phy.encode import C1_POSTAMBLE_CHIPS
+    from sdr_wmbus.tables.phy import THREE_OF_SIX_DECODE
+
+    raw_len = len(add_crc_format_b(frame) if frame_format == "B" else add_crc_format_a(frame))
+    per_byte = {"t": 12, "c": 8, "s": 16}[mode]
+    start = len(chips) - raw_len * per_byte - (C1_POSTAMBLE_CHIPS if mode == "c" else 4)
+    body = chips[start : start + raw_len * per_byte]
+    if mode == "c":
+        raw = np.packbits(body).tobytes()
+    elif mode == "t":
+        words = [int("".join(map(str, body[i : i + 6])), 2) for i in range(0, len(body), 6)]
+        nibbles = [THREE_OF_SIX_DECODE.get(word) for word in words]
+        if None in nibbles:
+            return None
+        raw = bytes((hi << 4) | lo for hi, lo in zip(nibbles[0::2], nibbles[1::2], strict=True))
+    else:
+        pairs = body.reshape(-1, 2)
+        if np.any(pairs[:, 0] == pairs[:, 1]):
+            return None
+        raw = np.packbits(pairs[:, 1]).tobytes()
+    try:
+        carried = strip_crc_format_b(raw) if frame_format == "B" else strip_crc_format_a(raw)
+    except DecodeError:
+        return None
+    return carried if carried != frame else None
+
+
+def phy_input(seed: int, number: int, frames: list[bytes]) -> tuple[str, object, list[bytes]]:
+    """Input ``number`` of run ``seed``: (description, IQ block, the frames it sends).
+
+    Each input draws from its own generators, so any one can be made again on its own (a regression
+    test replays the few inputs before an invented frame; see ``replay_phy``).
+    """
+    import numpy as np
+
+    from sdr_wmbus.phy.encode import c1_chips, s1_chips, t1_chips
+
+    rng = random.Random(seed * 1_000_003 + number)
+    nprng = np.random.default_rng((seed, number))
+    mode = rng.choice("tcs")
+    frame = rng.choice(frames)
+    what = rng.randrange(6)
+    if what == 5:
+        n = rng.randrange(1000, 20000)
+        block = (nprng.standard_normal(n) + 1j * nprng.standard_normal(n)).astype(np.complex64)
+        return f"input {seed}:{number}: random IQ", block, []
+    frame_format = "A"
+    if mode == "t":
+        chips = t1_chips(frame)
+    elif mode == "c":
+        frame_format = rng.choice("AB") if len(frame) <= 251 else "A"
+        chips = c1_chips(frame, frame_format)
+    else:
+        chips = s1_chips(frame)
+    chips = chips.copy()
+    sent = [frame]
+    if what == 0:  # flip a few chips
+        for _ in range(rng.randrange(1, 12)):
+            chips[rng.randrange(len(chips))] ^= 1
+        carried = carried_frame(chips, mode, frame_format, frame)
+        if carried is not None:
+            sent.append(carried)
+    elif what == 1:  # insert or delete chips
+        i = rng.randrange(len(chips))
+        chips = (
+            np.delete(chips, slice(i, i + rng.randrange(1, 4)))
+            if rng.random() < 0.5
+            else np.insert(chips, i, nprng.integers(0, 2, rng.randrange(1, 4)).astype(np.uint8))
+        )
+    elif what == 2:  # cut short
+        chips = chips[: rng.randrange(len(chips))]
+    elif what == 3:  # sync words and preambles over and over
+        chips = np.tile(chips[: rng.randrange(20, 80)], rng.randrange(2, 40))
+    else:  # random body after a good header
+        tail = rng.randrange(40, len(chips))
+        chips[tail:] = nprng.integers(0, 2, len(chips) - tail).astype(np.uint8)
+    signal = burst(chips, mode)
+    n = len(signal)
+    noise = 0.05 * (nprng.standard_normal(n) + 1j * nprng.standard_normal(n))
+    quiet = rng.randrange(500, 5000)  # a receiver always hears some noise between bursts
+    gap = (0.05 * (nprng.standard_normal(quiet) + 1j * nprng.standard_normal(quiet))).astype(np.complex64)
+    block = np.concatenate([gap, (signal + noise).astype(np.complex64), gap])
+    return f"input {seed}:{number}: mode {mode} case {what} frame {frame.hex()}", block, sent
+
+
+def warm_up_block(frames: list[bytes]):
+    """What phy_worker's receiver hears before the first input: a T1, a C1 and an S1 burst."""
+    import numpy as np
+
+    from sdr_wmbus.phy.encode import c1_chips, s1_chips, t1_chips
+
+    warm = []
+    for make in (t1_chips, c1_chips, s1_chips):
+        warm.append(np.zeros(4000, dtype=np.complex64))
+        warm.append(burst(make(frames[0]), "s" if make is s1_chips else "t").astype(np.complex64))
+    return np.concatenate(warm)
+
+
+def replay_phy(seed: int, number: int, samples: int, before: int = 3) -> list:
+    """The frames a fresh receiver puts out for inputs ``number - before`` .. ``number`` of run
+    ``seed`` (and the flush after them), where the long-running receiver of phy_worker had taken
+    ``samples`` samples before input ``number`` (the fuzzer prints both): the fresh one starts at the
+    same phase of its decimation, so it decides as that one did, and shows what the fuzzer found."""
     import numpy as np
 
     from sdr_wmbus.phy.combined import CombinedReceiver
-    from sdr_wmbus.phy.encode import c1_chips, s1_chips, t1_chips
+
+    frames = phy_frames()
+    blocks = [phy_input(seed, k, frames)[1] for k in range(number - before, number + 1)]
+    receiver = CombinedReceiver(PHY_RATE, PHY_CENTER, "tcs")
+    start = len(warm_up_block(frames)) + samples - sum(len(block) for block in blocks[:-1])
+    lead = start % math.lcm(*(r.channel.decim for r in receiver.receivers))
+    out = receiver.process(np.zeros(lead, dtype=np.complex64))
+    for k, block in zip(range(number - before, number + 1), blocks, strict=True):
+        out += receiver.process(block)
+        if (k + 1) % 500 == 0:  # as phy_worker does
+            out += receiver.flush()
+    return out + receiver.flush()
+
+
+def phy_worker(args: tuple) -> dict:
+    """(seed, inputs, seconds[, slow_s]) -> stats and failures."""
+
+    from sdr_wmbus.phy.combined import CombinedReceiver
 
     seed, count, seconds = args[:3]
     slow_s = args[3] if len(args) > 3 else SLOW_S
-    rng = random.Random(seed)
-    nprng = np.random.default_rng(seed)
-    rate, center = 1.6e6, 868.625e6
-    offsets = {"t": 868.95e6 - center, "c": 868.95e6 - center, "s": 868.3e6 - center}
-    chip_rates = {"t": 100e3, "c": 100e3, "s": 32.768e3}
-    deviations = {"t": 50e3, "c": 45e3, "s": 50e3}
-    frames = [
-        s["data"] for s in load_seeds() if 12 <= len(s["data"]) <= 255 and s["data"][0] + 1 == len(s["data"])
-    ]
-    receiver = CombinedReceiver(rate, center, "tcs")
-    decoder = TelegramDecoder()
-    warm = []
-    for make in (t1_chips, c1_chips, s1_chips):  # compile every kernel before anything is timed
-        warm.append(np.zeros(4000, dtype=np.complex64))
-        mode = "s" if make is s1_chips else "t"
-        chips = make(frames[0])
-        spc = rate / chip_rates[mode]
-        index = np.minimum((np.arange(int(len(chips) * spc)) / spc).astype(np.int64), len(chips) - 1)
-        freq = offsets[mode] + deviations[mode] * (2.0 * chips[index] - 1.0)
-        warm.append(np.exp(1j * 2 * np.pi * np.cumsum(freq) / rate).astype(np.complex64))
-    receiver.process(np.concatenate(warm))
+    frames = phy_frames()
+    receiver = CombinedReceiver(PHY_RATE, PHY_CENTER, "tcs")
+    decoder = TelegramDecoder(corpus_keys(load_seeds()))  # an invented frame must not read, key or not
+    receiver.process(warm_up_block(frames))  # compile every kernel before anything is timed
     receiver.flush()
-    stats = {"inputs": 0, "frames": 0, "false_frames": 0, "slowest_ms": 0.0, "samples": 0, "retimed": 0}
+    stats = {
+        "inputs": 0,
+        "frames": 0,
+        "invented_readings": 0,
+        "invented_refused": 0,
+        "slowest_ms": 0.0,
+        "samples": 0,
+        "retimed": 0,
+    }
     failures: list[str] = []
+    refused: list[str] = []
     sent: dict[bytes, int] = {}  # frame -> the input that sent it last
     transmitted = set(frames)  # only these are ever sent (some damaged): any of them is a true frame
+
+    def check_frames(out_frames: list, description: str) -> None:
+        """Every frame decodes to strict JSON; one never sent (invented: junk whose CRCs matched by
+        chance, or a real telegram changed) is counted, and it fails the run if it gives a reading."""
+        for got in out_frames:
+            stats["frames"] += 1
+            out = decoder.decode(got)
+            check_output(out)
+            if got.data in sent or got.data in transmitted:
+                continue
+            what = f"{got.mode}/{got.frame_format} {invented_origin(got.data, transmitted)}"
+            if "error" in out:
+                stats["invented_refused"] += 1
+                refused.append(f"{what}, refused ({out['error']}): {got.data.hex()} from {description}")
+            else:
+                stats["invented_readings"] += 1
+                raise Failure(f"a frame that was never sent gave a reading ({what}): {got.data.hex()}")
+
     deadline = time.monotonic() + seconds
     rss_start = None
     while stats["inputs"] < count and time.monotonic() < deadline:
-        mode = rng.choice("tcs")
-        frame = rng.choice(frames)
-        what = rng.randrange(6)
-        if what == 5:
-            block = (
-                nprng.standard_normal(rng.randrange(1000, 20000)) + 1j * nprng.standard_normal(1)
-            ).astype(np.complex64)
-            description = "random IQ"
-        else:
-            if mode == "t":
-                chips = t1_chips(frame)
-            elif mode == "c":
-                chips = c1_chips(frame, rng.choice("AB") if len(frame) <= 251 else "A")
-            else:
-                chips = s1_chips(frame)
-            chips = chips.copy()
-            if what == 0:  # flip a few chips
-                for _ in range(rng.randrange(1, 12)):
-                    chips[rng.randrange(len(chips))] ^= 1
-            elif what == 1:  # insert or delete chips
-                i = rng.randrange(len(chips))
-                chips = (
-                    np.delete(chips, slice(i, i + rng.randrange(1, 4)))
-                    if rng.random() < 0.5
-                    else np.insert(chips, i, nprng.integers(0, 2, rng.randrange(1, 4)).astype(np.uint8))
-                )
-            elif what == 2:  # cut short
-                chips = chips[: rng.randrange(len(chips))]
-            elif what == 3:  # sync words and preambles over and over
-                chips = np.tile(chips[: rng.randrange(20, 80)], rng.randrange(2, 40))
-            else:  # random body after a good header
-                tail = rng.randrange(40, len(chips))
-                chips[tail:] = nprng.integers(0, 2, len(chips) - tail).astype(np.uint8)
-            description = f"mode {mode} case {what} frame {frame.hex()}"
-            spc = rate / chip_rates[mode]
-            n = int(len(chips) * spc)
-            index = np.minimum((np.arange(n) / spc).astype(np.int64), len(chips) - 1)
-            freq = offsets[mode] + deviations[mode] * (2.0 * chips[index] - 1.0)
-            phase = 2 * np.pi * np.cumsum(freq) / rate
-            noise = 0.05 * (nprng.standard_normal(n) + 1j * nprng.standard_normal(n))
-            quiet = rng.randrange(500, 5000)  # a receiver always hears some noise between bursts
-            gap = (0.05 * (nprng.standard_normal(quiet) + 1j * nprng.standard_normal(quiet))).astype(
-                np.complex64
-            )
-            block = np.concatenate([gap, (np.exp(1j * phase) + noise).astype(np.complex64), gap])
+        description, block, sending = phy_input(seed, stats["inputs"], frames)
+        description += f" (after {stats['samples']} samples)"
+        for frame in sending:
             sent[frame] = stats["inputs"]
         stats["inputs"] += 1
         stats["samples"] += len(block)
@@ -411,11 +537,11 @@ def phy_worker(args: tuple) -> dict:
         try:
             out_frames = receiver.process(block)
             elapsed = time.thread_time() - started
-            allowed = slow_s + len(block) / rate  # a burst may take its own air time plus 50 ms
+            allowed = slow_s + len(block) / PHY_RATE  # a burst may take its own air time plus 50 ms
             if elapsed > allowed:  # the input, or a hiccup of the (virtual) machine? Time it again.
                 again = []
                 for _ in range(2):
-                    fresh = CombinedReceiver(rate, center, "tcs")
+                    fresh = CombinedReceiver(PHY_RATE, PHY_CENTER, "tcs")
                     began = time.thread_time()
                     fresh.process(block)
                     again.append(time.thread_time() - began)
@@ -424,18 +550,16 @@ def phy_worker(args: tuple) -> dict:
                 if elapsed > allowed:
                     raise Failure(f"slow input: {elapsed * 1000:.0f} ms for {len(block)} samples (each time)")
             stats["slowest_ms"] = max(stats["slowest_ms"], elapsed * 1000)
-            for got in out_frames:
-                stats["frames"] += 1
-                if got.data not in sent and got.data not in transmitted:  # never sent: invented
-                    stats["false_frames"] += 1
-                    raise Failure(f"a frame that was never sent: {got.data.hex()}")
-                check_output(decoder.decode(got))
+            check_frames(out_frames, description)
         except Failure as exc:
             failures.append(f"{exc}: {description}")
         except Exception as exc:  # noqa: BLE001
             failures.append(f"exception {type(exc).__name__}: {exc}: {description}")
         if stats["inputs"] % 500 == 0:
-            receiver.flush()
+            try:
+                check_frames(receiver.flush(), description + ", flushed")
+            except Failure as exc:
+                failures.append(f"{exc}: {description}, flushed")
             for old_frame in [f for f, number in sent.items() if number < stats["inputs"] - 50]:
                 del sent[old_frame]  # frames of recent inputs may still come out of the receiver
         if stats["inputs"] == 1000:
@@ -444,7 +568,32 @@ def phy_worker(args: tuple) -> dict:
             break
     stats["rss_start_kib"] = rss_start or 0
     stats["rss_end_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"stats": stats, "failures": failures}
+    return {"stats": stats, "failures": failures, "refused": refused}
+
+
+def corpus_keys(seeds: list[dict]) -> KeyStore:
+    """The corpus meters' keys by meter id: a real telegram changed in the air must not decode to a
+    reading even by a receiver that holds its meter's key."""
+    store = KeyStore()
+    for case in seeds:
+        if case["key"] and not case["already"]:
+            out = TelegramDecoder(KeyStore(default_key=case["key"])).decode(case["data"], link_crc="none")
+            if "error" not in out and out.get("id"):
+                store.add(out["id"], MeterConfig(out["id"], case["key"]), "corpus")
+    return store
+
+
+def invented_origin(data: bytes, transmitted: set[bytes]) -> str:
+    """Where an invented frame came from: the nearest transmitted frame of its length a few bits
+    away (a real telegram changed, e.g. by a CRC repair), or junk whose CRCs matched by chance."""
+    best = None
+    for frame in transmitted:
+        if len(frame) == len(data):
+            bits = sum(bin(a ^ b).count("1") for a, b in zip(frame, data, strict=True))
+            best = bits if best is None else min(best, bits)
+    if best is not None and best <= 8:
+        return f"real telegram with {best} bit{'s' if best > 1 else ''} changed"
+    return "junk"
 
 
 # ------------------------------------------------------------------------------------------------ atheris
@@ -474,7 +623,9 @@ def run_atheris(seconds: float) -> int:
     return 0
 
 
-def run(kind: str, worker, count: int, workers: int, seconds: float, seed: int) -> tuple[dict, list[str]]:
+def run(
+    kind: str, worker, count: int, workers: int, seconds: float, seed: int
+) -> tuple[dict, list[str], list[str]]:
     per = math.ceil(count / workers)
     jobs = [(seed + i, per, seconds) for i in range(workers)]
     if workers == 1:
@@ -484,14 +635,16 @@ def run(kind: str, worker, count: int, workers: int, seconds: float, seed: int) 
             results = pool.map(worker, jobs)
     total: dict = {}
     failures: list[str] = []
+    refused: list[str] = []
     for result in results:
         failures += result["failures"]
+        refused += result.get("refused", [])
         for name, value in result["stats"].items():
             if name in ("slowest_ms", "rss_start_kib", "rss_end_kib"):
                 total[name] = max(total.get(name, 0), value)
             else:
                 total[name] = total.get(name, 0) + value
-    return total, failures
+    return total, failures, refused
 
 
 def main() -> int:
@@ -513,7 +666,7 @@ def main() -> int:
         if count <= 0:
             continue
         started = time.monotonic()
-        stats, failures = run(kind, worker, count, args.workers, args.seconds, args.seed)
+        stats, failures, refused = run(kind, worker, count, args.workers, args.seconds, args.seed)
         elapsed = time.monotonic() - started
         growth = (stats["rss_end_kib"] - stats["rss_start_kib"]) / 1024 if stats.get("rss_start_kib") else 0.0
         print(
@@ -523,6 +676,10 @@ def main() -> int:
         print(
             f"{kind}: peak RSS {stats['rss_end_kib'] / 1024:.0f} MiB, growth after warm-up {growth:.1f} MiB"
         )
+        if refused:
+            print(f"{kind}: invented frames refused by the decoder: {len(refused)}")
+            for line in refused[:20]:
+                print(f"  REFUSED {line}")
         for failure in failures[:20]:
             print(f"  FAIL {failure}")
         failed |= bool(failures) or growth > 64

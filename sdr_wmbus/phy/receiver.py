@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..frame import Frame
-from ..link.dll import format_a_length
+from ..link.dll import format_a_length, plausible_link_header
 from ..tables.phy import (
     CENTER_T1_C1_HZ,
     CHIP_RATE_T1,
@@ -24,7 +24,7 @@ from ..tables.phy import (
     THREE_OF_SIX,
 )
 from .framing import assemble_format_a, assemble_format_b, decode_3of6_soft, decode_nrz_soft, repair_block
-from .streaming import Acquisition, ReceiverStats, SearchPattern, SyncSearchReceiver
+from .streaming import Acquisition, ReceiverStats, SearchPattern, SyncSearchReceiver, one_burst
 
 SEARCH_PATTERN = 0x55543D  # 8 more preamble chips + 0x543D: sharper peak, still balanced
 SEARCH_BITS = 24
@@ -112,8 +112,10 @@ class T1C1Receiver(SyncSearchReceiver):
         length_field = int(first.values[0])
         if frame_format == "A":
             checked = repair_block(first[:10], first[10:12])
-            # L as the first block's CRC confirmed it (a repair may have changed it)
-            length_field = checked[0][0] if checked is not None else 0
+            # L as the first block's CRC confirmed it (a repair may have changed it); a block that
+            # fits its CRC but holds no device's header matched by chance
+            plausible = checked is not None and plausible_link_header(checked[0])
+            length_field = checked[0][0] if plausible else 0
         if length_field < 9:
             self.stats.false_syncs += 1
             return None, start
@@ -128,6 +130,12 @@ class T1C1Receiver(SyncSearchReceiver):
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
+        if not plausible_link_header(data):  # junk that fit its CRC by chance (format B: all of block 1)
+            self.stats.false_syncs += 1
+            return None, start
+        if not one_burst(env1, env0):
+            self.stats.crc_failures += 1
+            return None, start
         self.repaired = bool(repaired)
         frame = self._radio_frame(
             data, "C1", frame_format, SYNC_CHIP_C1, fit, t_end - 8 * nbytes * period, t_end, period, env1,

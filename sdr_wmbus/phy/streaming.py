@@ -38,7 +38,7 @@ from ..dsp.sync import (
     preamble_bins,
 )
 from ..frame import Frame
-from ..link.dll import format_a_length
+from ..link.dll import format_a_length, plausible_link_header
 from .framing import SoftBytes, assemble_format_a, repair_block
 
 # Correlation coefficient for a candidate: over all rate hypotheses and forms, noise reaches it about 20
@@ -62,6 +62,13 @@ JITTER_MIN_SCORE = 0.85
 # noise candidates reach 0.56 (median), 0.70 (99 %); decoded T1 frames at 7 dB Ec/N0 0.72 at least.
 ACQUIRE_THRESHOLD = 0.68
 SETTLE_TRANSITIONS = 8  # the chip timing follows its fit once this many transitions are in it
+# One burst: the soft chips of a frame, averaged over any BURST_WINDOW_CHIPS, stay above BURST_MIN_LEVEL
+# of their average over the frame's first BURST_START_CHIPS (see one_burst). Real frames at the lowest
+# Ec/N0 that decodes: 0.50 (S1, 8 dB), 0.58 (T1, 7 dB), 0.64 (C1, 9 dB) at the least; a stretch of noise
+# after a strong burst: under 0.1.
+BURST_WINDOW_CHIPS = 16
+BURST_START_CHIPS = 64
+BURST_MIN_LEVEL = 0.25
 
 
 @dataclass
@@ -70,8 +77,12 @@ class ReceiverStats:
     frames_t1: int = 0
     frames_c1: int = 0
     frames_s1: int = 0
-    crc_failures: int = 0  # a frame whose first block checked, lost to a later block's CRC
-    false_syncs: int = 0  # sync-word hits that were no frame (first block or L did not check): noise
+    # A frame whose first block checked, lost to a later block's CRC, or whose CRCs fit but whose
+    # signal is not one burst (it fades into noise partway: they fit by chance, see one_burst).
+    crc_failures: int = 0
+    # Sync-word hits that were no frame: noise. The first block did not fit its CRC, or it did (by
+    # chance) but holds an L, C or M field no device sends (see plausible_link_header).
+    false_syncs: int = 0
     repaired: int = 0  # frames that needed a repaired decision
     slipped: int = 0  # frames whose sync word came one chip early or late after the preamble
 
@@ -564,11 +575,13 @@ class SyncSearchReceiver:
                 )
             first = soft_bytes(env1 - env0)
             checked = repair_block(first[:10], first[10:12])
-            if checked is not None and checked[0][0] >= 9:
+            if checked is not None and checked[0][0] >= 9 and plausible_link_header(checked[0]):
                 length_field = checked[0][0]  # L as the CRC confirmed it (a repair may have changed it)
                 break
         else:
-            self.stats.false_syncs += 1  # not even the first block: a sync-word hit on noise
+            # Not even the first block, or one no device sends (L under 9, or C or M impossible: its
+            # CRC fit by chance): a sync-word hit on noise.
+            self.stats.false_syncs += 1
             return None, start
         nbytes = format_a_length(length_field)
         nchips = chips_per_byte * nbytes
@@ -587,6 +600,12 @@ class SyncSearchReceiver:
             self.stats.crc_failures += 1
             return None, start
         data, repaired = result
+        if not plausible_link_header(data):  # the first block read again (other chips) fit otherwise
+            self.stats.false_syncs += 1
+            return None, start
+        if not one_burst(env1, env0):
+            self.stats.crc_failures += 1
+            return None, start
         self.repaired = bool(repaired)
         frame = self._radio_frame(
             data, mode, "A", sync_chip, fit, t_end - nchips * period, t_end, period, env1, env0, deviation_hz
@@ -636,6 +655,25 @@ class SyncSearchReceiver:
             freq_offset_hz=fit.center * self.fs / (2 * math.pi) + self.offset_hz,
             chip_rate_error_ppm=(self.sps / period - 1.0) * 1e6,
         )
+
+
+def one_burst(env1: np.ndarray, env0: np.ndarray) -> bool:
+    """Whether a frame's chips (tone envelopes) are one transmission: no stretch of BURST_WINDOW_CHIPS
+    whose soft values average under BURST_MIN_LEVEL of their average over the frame's start.
+
+    A meter's burst keeps its level for the few milliseconds it lasts. A frame read on into silence
+    (a burst cut short, then noise, then maybe the next burst) is no frame, and when its CRCs fit
+    anyway, they fit by chance among the very many candidates such signals make: the fuzzer found
+    such frames, some with a real header that decoded to readings from junk records. The start is
+    the reference because the sync search found a signal there; most of a frame may be noise.
+    """
+    soft = np.abs(env1.astype(np.float64) - env0)
+    if len(soft) < BURST_START_CHIPS + BURST_WINDOW_CHIPS:
+        return True
+    sums = np.cumsum(soft)
+    windows = sums[BURST_WINDOW_CHIPS:] - sums[:-BURST_WINDOW_CHIPS]
+    start = sums[BURST_START_CHIPS - 1] * BURST_WINDOW_CHIPS / BURST_START_CHIPS
+    return bool(windows.min() >= BURST_MIN_LEVEL * start)
 
 
 def _bin_hypotheses(

@@ -31,7 +31,12 @@ ELL_CI = {0x8C: 2, 0x8D: 8, 0x8E: 10, 0x8F: 16}  # CI -> bytes after the CI
 AFL_CI = 0x90
 MANUFACTURER_CI = range(0xA0, 0xB8)
 
-# C-field values a passive receiver sees, for output.
+# The C fields EN 13757-4 defines for wireless M-Bus frames (shared/spec/wmbus.md section 2.4), both
+# directions: what a receiver on the air may hear. Meter to other: SND_NR, SND_IR, ACC_NR, ACC_DMD,
+# and the responses ACK and RSP_UD with their ACD (bit 5) and DFC (bit 4) flags; other to meter: the
+# commands, SND_UD and REQ_UD with their FCB (bit 5). The radio passes only frames whose C field is
+# listed (a first block that fits its CRC by chance has a C field no meter sends 9 times in 10), and
+# the output names it.
 C_FIELDS: dict[int, str] = {
     0x44: "SND_NR",
     0x46: "SND_IR",
@@ -42,6 +47,9 @@ C_FIELDS: dict[int, str] = {
     0x28: "RSP_UD",
     0x38: "RSP_UD",
     0x00: "ACK",
+    0x10: "ACK",
+    0x20: "ACK",
+    0x30: "ACK",
     0x01: "NACK",
     0x06: "CNF_IR",
     0x40: "SND_NKE",

@@ -51,6 +51,13 @@ def manufacturer_code(value: int) -> str:
     return "".join(chr(64 + n) if 1 <= n <= 26 else "@" for n in letters)
 
 
+def manufacturer_letters_valid(value: int) -> bool:
+    """Whether a 16-bit M-field spells three letters A..Z (bit 15 ignored, as in manufacturer_code):
+    every FLAG id does; a random 15-bit value does only about half the time."""
+    value &= 0x7FFF
+    return all(1 <= (value >> shift) & 0x1F <= 26 for shift in (10, 5, 0))
+
+
 def manufacturer_value(code: str) -> int:
     """Encode a 3-letter code into its 15-bit M-field value (inverse of manufacturer_code)."""
     code = code.upper()
