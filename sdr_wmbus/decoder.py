@@ -110,7 +110,7 @@ def _identity_fields(identity: Identity) -> dict[str, object]:
 
 _CI_TEXT = tuple(f"0x{ci:02x}" for ci in range(256))
 _LINK_LAYERS: dict[bytes, tuple[LinkHeader, Identity, dict[str, object]]] = {}
-_MAX_LINK_LAYERS = 20000
+_MAX_LINK_LAYERS = 4096  # meter headers kept (then worked out again): a few MB at most
 
 
 def _link_layer(frame: bytes) -> tuple[LinkHeader, Identity, dict[str, object]]:

@@ -401,7 +401,8 @@ class _Layout:
 # a layout; a receiver in a town hears a few hundred models.
 _LAYOUTS: dict[tuple[int, bytes], list[_Layout]] = {}
 _MAX_LAYOUTS_PER_KEY = 16
-_MAX_LAYOUT_KEYS = 4096
+_MAX_LAYOUTS = 4096  # in all (a few kB each): then they are learnt again, so memory stays bounded
+_layout_count = 0
 _LAYOUT_SERIALS = itertools.count(1)
 
 
@@ -481,9 +482,11 @@ def _remember_layout(
     positions.extend(range(covered, walk_end))  # trailing fillers and the end marker
     structure = itemgetter(*positions) if positions else _nothing
 
+    global _layout_count
     layouts = _LAYOUTS.setdefault(_layout_key(buf), [])
     if len(layouts) >= _MAX_LAYOUTS_PER_KEY:
         layouts.pop(0)
+        _layout_count -= 1
     records = tuple(
         (
             header.header,
@@ -502,6 +505,7 @@ def _remember_layout(
     )
     layout = _Layout(structure, structure(buf), marker, more, records, next(_LAYOUT_SERIALS))
     layouts.append(layout)
+    _layout_count += 1
     return layout.serial
 
 
@@ -513,9 +517,11 @@ def parse_apl(data: bytes) -> Apl:
     returned and ``error`` names the offset where decoding stopped. A layout seen before is not walked
     again (the same structural bytes at the same places give the same records).
     """
+    global _layout_count
     buf = bytes(data)
-    if len(_LAYOUTS) > _MAX_LAYOUT_KEYS:
+    if _layout_count > _MAX_LAYOUTS:
         _LAYOUTS.clear()
+        _layout_count = 0
     try:
         known = _apl_from_layout(buf)
     except DecodeError:
