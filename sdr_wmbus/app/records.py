@@ -375,7 +375,7 @@ def _number_reader(meaning: _Meaning, dif: int, length: int) -> _NumberReader:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Layout:
     """Where the records of one APL layout are: meters send the same layout in every telegram.
 
@@ -394,6 +394,7 @@ class _Layout:
         tuple[bytes, _Meaning, int, int, int, str, int, int, int, int | None, int, _NumberReader], ...
     ]
     serial: int  # names this layout for the plans built on it (drivers' field matching)
+    read: Callable[[bytes], list[Record]] | None = None  # its own reader, made when it is seen again
 
 
 # Layouts seen, by APL length and first record's DIF and VIF (after the 2F 2F a decrypted APL starts
@@ -414,55 +415,70 @@ def _apl_from_layout(buf: bytes) -> Apl | None:
     for layout in _LAYOUTS.get(_layout_key(buf), ()):
         if layout.structure(buf) != layout.expected:
             continue
-        apl = Apl(layout=layout.serial)
-        append = apl.records.append
-        for (
-            header,
-            meaning,
-            storage,
-            tariff,
-            subunit,
-            function,
-            start,
-            end,
-            dif,
-            lvar,
-            offset,
-            reader,
-        ) in layout.records:
-            data = buf[start:end]
-            # BCD with a sign or non-digits (no valid value) is read the general way
-            if reader is None or (reader[0] and not (digits := data[::-1].hex()).isdigit()):
-                value = _decode_value(meaning, dif, lvar, data)
-            else:
-                bcd, signed, multiplier, divisor, binary = reader
-                value = int(digits) if bcd else int.from_bytes(data, "little", signed=signed)
-                if multiplier != 1:
-                    value = value * multiplier
-                elif divisor != 1:
-                    value = value / divisor
-                if binary:
-                    value = value * binary
-            append(
-                Record(
-                    header,
-                    data,
-                    value,
-                    meaning.unit,
-                    meaning.quantity,
-                    storage,
-                    tariff,
-                    subunit,
-                    function,
-                    meaning.modifiers,
-                    offset,
-                )
-            )
+        read = layout.read
+        if read is None:  # seen again: worth a reader of its own
+            read = layout.read = _compile_reader(layout.records)
+        apl = Apl(read(buf), layout=layout.serial)
         if layout.end is not None:
             apl.more_records_follow = layout.more_records_follow
             apl.manufacturer_data = buf[layout.end + 1 :]
         return apl
     return None
+
+
+def _compile_reader(records: tuple) -> Callable[[bytes], list[Record]]:
+    """A function that reads the records of one layout from an APL, with every record's place, meaning
+    and number reading written into its code: the general walk's work, done once per layout.
+
+    It gives exactly what :func:`_decode_value` gives (the property tests of test_app_records compare
+    both); values without an inline reading, and BCD with a sign or non-digits, go through it.
+    """
+    lines = ["def read(buf):"]
+    names: dict[str, object] = {"Record": Record, "decode_value": _decode_value, "from_bytes": int.from_bytes}
+    items = []
+    for number, (
+        header,
+        meaning,
+        storage,
+        tariff,
+        subunit,
+        function,
+        start,
+        end,
+        dif,
+        lvar,
+        offset,
+        reader,
+    ) in enumerate(records):
+        names[f"meaning{number}"] = meaning
+        data, value = f"d{number}", f"v{number}"
+        lines.append(f"    {data} = buf[{start}:{end}]")
+        general = f"decode_value(meaning{number}, {dif}, {lvar!r}, {data})"
+        if reader is None:
+            lines.append(f"    {value} = {general}")
+        else:
+            bcd, signed, multiplier, divisor, binary = reader
+            scaled = "{}"
+            if multiplier != 1:
+                scaled = f"{{}} * {multiplier}"
+            elif divisor != 1:
+                scaled = f"{{}} / {divisor}"
+            if binary:
+                scaled = f"({scaled}) * {binary!r}"
+            if bcd:
+                lines.append(f"    t{number} = {data}[::-1].hex()")
+                number_value = scaled.format(f"int(t{number})")
+                lines.append(f"    {value} = {number_value} if t{number}.isdigit() else {general}")
+            else:
+                number_value = scaled.format(f"from_bytes({data}, 'little', signed={signed})")
+                lines.append(f"    {value} = {number_value}")
+        items.append(
+            f"Record({header!r}, {data}, {value}, {meaning.unit!r}, {meaning.quantity!r}, {storage}, "
+            f"{tariff}, {subunit}, {function!r}, {meaning.modifiers!r}, {offset})"
+        )
+    lines.append("    return [" + ", ".join(items) + "]")
+    exec("\n".join(lines), names)  # noqa: S102 - our own code, built from numbers and reprs above
+    return names["read"]  # type: ignore[return-value]
 
 
 def _nothing(apl: bytes) -> tuple[()]:
