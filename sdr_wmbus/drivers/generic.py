@@ -9,6 +9,7 @@ wmbusmeters calls ``target``; others get ``_storage_N``), tariff (``_tariff_N``)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -182,7 +183,8 @@ def _has_unit(name: str) -> bool:
 
 
 _RECORD_ITEMS: dict[tuple, dict[str, object]] = {}
-_LAYOUT_ITEMS: dict[int, list[dict[str, object]]] = {}
+# By record layout: how many records it has, and the function that writes their items.
+_LAYOUT_WRITERS: dict[int, tuple[int, Callable[[list[Record]], list[dict]]]] = {}
 
 
 def _record_item(record: Record) -> dict[str, object]:
@@ -208,23 +210,59 @@ def _record_item(record: Record) -> dict[str, object]:
     return item
 
 
+def _item(record: Record) -> dict:
+    value = record.value
+    item: dict = {"quantity": record.quantity, "value": _round(value) if type(value) is float else value}
+    static = _record_item(record)
+    item.update(static)
+    if "modifiers" in static:
+        item["modifiers"] = list(record.modifiers)
+    return item
+
+
+def _layout_writer(records: list[Record]) -> Callable[[list[Record]], list[dict]]:
+    """A function that writes the ``records`` items of one record layout, with everything the layout
+    fixes (quantity, unit, addressing, DIF/VIF) written into its code as literals: per telegram only the
+    values are read. It gives what :func:`_item` gives for each record."""
+    values = []
+    items = []
+    for number, record in enumerate(records):
+        values.append(f"r{number}.value")
+        literal = {"quantity": record.quantity, "value": None, **_record_item(record)}
+        parts = []
+        for key, part in literal.items():
+            if key == "value":
+                text = f"(round_(v{number}) if v{number}.__class__ is float else v{number})"
+            elif key == "modifiers":
+                text = repr(list(part))  # type: ignore[call-overload]
+            else:
+                text = repr(part)
+            parts.append(f"{key!r}: {text}")
+        items.append("{" + ", ".join(parts) + "}")
+    lines = ["def write(records):"]
+    if records:
+        lines.append("    " + "".join(f"r{n}, " for n in range(len(records))) + "= records")
+        lines.append("    " + ", ".join(f"v{n}" for n in range(len(records))) + " = " + ", ".join(values))
+    lines.append("    return [" + ", ".join(items) + "]")
+    names: dict[str, object] = {"round_": _round}
+    exec("\n".join(lines), names)  # noqa: S102 - our own code, built from the reprs above
+    return names["write"]  # type: ignore[return-value]
+
+
 def records_json(apl: Apl) -> list[dict]:
     """Every record with its value, unit, quantity and addressing, for the output's ``records`` list."""
-    statics = _LAYOUT_ITEMS.get(apl.layout) if apl.layout is not None else None
-    if statics is None:  # worked out once per record layout
-        statics = [_record_item(record) for record in apl.records]
-        if apl.layout is not None:
-            if len(_LAYOUT_ITEMS) > 4096:
-                _LAYOUT_ITEMS.clear()
-            _LAYOUT_ITEMS[apl.layout] = statics
-    out = []
-    for record, static in zip(apl.records, statics, strict=True):
-        value = record.value
-        item: dict = {"quantity": record.quantity, "value": _round(value) if type(value) is float else value}
-        item.update(static)
-        if "modifiers" in static:
-            item["modifiers"] = list(record.modifiers)
-        out.append(item)
+    layout = apl.layout
+    records = apl.records
+    writer = _LAYOUT_WRITERS.get(layout) if layout is not None else None
+    if writer is None and layout is not None:  # worked out once per record layout
+        writer = len(records), _layout_writer(records)
+        if len(_LAYOUT_WRITERS) > 4096:
+            _LAYOUT_WRITERS.clear()
+        _LAYOUT_WRITERS[layout] = writer
+    if writer is not None and writer[0] == len(records):
+        out = writer[1](records)
+    else:
+        out = [_item(record) for record in records]
     if apl.manufacturer_data:
         out.append({"quantity": "manufacturer_data", "value": apl.manufacturer_data.hex(), "unit": ""})
     return out
