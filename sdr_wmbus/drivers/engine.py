@@ -261,12 +261,30 @@ Target = tuple[int, str, object]
 # A field of the plan: the spec, the positions of the records it takes (None: not a record field),
 # those records as targets, and the name it prints under when it takes none.
 Step = tuple[FieldSpec, tuple[int, ...] | None, tuple[Target, ...], str]
-_PLANS: dict[tuple, list[Step]] = {}
+Fill = Callable[[list["Record"], dict, set, dict], None]
+
+
+class _Plan:
+    """A driver's plan for one record layout, and the code made from it once it is used again."""
+
+    __slots__ = ("steps", "formulas", "fill", "uses")
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.steps = steps
+        # formula fields: computed after the others, once per matching record when they also match
+        self.formulas = tuple(
+            (spec, chosen) for spec, chosen, _, _ in steps if spec.formula is not None
+        )
+        self.fill: Fill | None = None
+        self.uses = 0
+
+
+_PLANS: dict[tuple, _Plan] = {}
 _ADDRESSING = attrgetter("header", "storage", "tariff", "subunit", "quantity")  # what matching looks at
 _MAX_PLANS = 4096
 
 
-def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> list[Step]:
+def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> _Plan:
     """The fields that can give something for this layout, in the driver's order, each with the
     records it takes, the names they print under and their unit conversions.
 
@@ -282,7 +300,7 @@ def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> list
     key = (id(driver), driver.name, len(driver.fields), layout_key)
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _make_plan(driver, records)
+        plan = _Plan(_make_plan(driver, records))
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         _PLANS[key] = plan
@@ -391,34 +409,10 @@ def _remember(specs: list[FieldSpec], values: dict, memory: dict[str, object], h
                 hidden.add(name)
 
 
-def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
-    """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
-    from_hook: dict = {}
-    apl = None if driver.proprietary else telegram.apl  # a proprietary payload is never walked
-    records = apl.records if apl is not None else []
-    if driver.hook:
-        from_hook = hook_function(driver.hook)(telegram)
-        extra = hook_records(driver.hook)
-        if extra is not None:
-            records = [*records, *extra(telegram)]
-    hook_names = set(from_hook)
-    if driver.expand_profiles:
-        from ..app.profiles import expand_profile
-
-        records = records + [element for record in records for element in expand_profile(record)]
-    same_records = apl is not None and records is apl.records
-    plan = _plan(driver, records, apl.layout if same_records else None)  # type: ignore[union-attr]
-    values: dict[str, object] = {}
-    if driver.generic_names and apl is not None:
-        from .generic import decode as generic_names
-
-        values.update(generic_names(telegram))
-    hidden: set[str] = set()
-    formulas: list[tuple[FieldSpec, list[Record] | None]] = []
-    for spec, chosen, targets, plain_name in plan:
+def _fill(steps: list[Step], records: list[Record], values: dict, hidden: set, from_hook: dict) -> None:
+    """Put the plan's fields into ``values`` (formula fields aside): the plan read step by step."""
+    for spec, _chosen, targets, plain_name in steps:
         if spec.formula is not None:
-            # With a match too, the formula is computed once per matching record (after the other fields).
-            formulas.append((spec, [records[i] for i in chosen] if chosen is not None else None))
             continue
         if spec.from_hook:
             if plain_name in from_hook:
@@ -460,17 +454,141 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
                 values[plain_name] = value
                 if spec.hidden:
                     hidden.add(plain_name)
+
+
+def _compile_fill(steps: list[Step], preset: bool) -> Fill:
+    """:func:`_fill` for one plan, written out as straight-line code: names, record positions and unit
+    conversions become literals, and the checks that cannot fail for this plan are left out.
+
+    ``preset``: ``values`` may hold names before the plan runs (a driver that starts from the generic
+    names), so every name is checked as the step-by-step reading checks it.
+    """
+    names: dict[str, object] = {
+        "field_value": field_value,
+        "round_": _round,
+        "UnitMismatch": UnitMismatch,
+        "number": (int, float),
+        "float_": float,
+    }
+    code = ["def fill(records, values, hidden, from_hook):"]
+    given: set[str] = set()  # names this code may have put into values so far
+
+    def put(indent: str, name: str, value: str, spec: FieldSpec, plain: bool = False) -> None:
+        code.append(f"{indent}values[{name!r}] = {value}")
+        if spec.hidden:
+            code.append(f"{indent}hidden.add({name!r})")
+        given.add(name)
+
+    for number, (spec, _chosen, targets, plain_name) in enumerate(steps):
+        if spec.formula is not None:
+            continue
+        names[f"spec{number}"] = spec
+        present, missing = _missing_value(spec)
+        if missing is not None:
+            names[f"missing{number}"] = missing
+        missing_text = f"missing{number}" if missing is not None else "None"
+        if spec.from_hook:
+            code.append(f"    if {plain_name!r} in from_hook:")
+            put("        ", plain_name, f"from_hook.pop({plain_name!r})", spec)
+            if present:
+                code.append("    else:")
+                put("        ", plain_name, missing_text, spec)
+            elif spec.hidden:
+                code.append(f"    else:\n        hidden.add({plain_name!r})")
+            continue
+        track = not spec.templated and present  # whether "nothing produced" prints something
+        if track:
+            code.append("    produced = False")
+        for i, name, how in targets:
+            indent = "    "
+            if preset or name in given:
+                code.append(f"    if values.get({name!r}) is None:")
+                indent = "        "
+            code.append(f"{indent}value = records[{i}].value")
+            general = [
+                f"{indent}    try:",
+                f"{indent}        values[{name!r}] = field_value(spec{number}, records[{i}])",
+                f"{indent}    except UnitMismatch:",
+                f"{indent}        pass",
+                f"{indent}    else:",
+            ]
+            if spec.hidden:
+                general.append(f"{indent}        hidden.add({name!r})")
+            general.append(f"{indent}        produced = True" if track else f"{indent}        pass")
+            given.add(name)
+            if how == 0:
+                code.append(f"{indent}if True:")
+                code.extend(general)
+                continue
+            code.append(f"{indent}if isinstance(value, number):")
+            if how is _MISMATCH:
+                code.append(f"{indent}    pass")
+            else:
+                inner = indent + "    "
+                if how == _UNCHANGED:
+                    code.append(f"{inner}if value.__class__ is int and {-_EXACT} < value < {_EXACT}:")
+                    put(inner + "    ", name, "value", spec)
+                    code.append(f"{inner}else:")
+                    inner += "    "
+                if how is not None:
+                    factor, offset, divisor = how  # type: ignore[misc]
+                    put(inner, name, f"round_((value * {factor!r} - {offset!r}) / {divisor!r})", spec)
+                else:
+                    put(inner, name, "round_(value) if isinstance(value, float_) else value", spec)
+                if track:
+                    code.append(f"{indent}    produced = True")
+            code.append(f"{indent}else:")
+            code.extend(general)
+        if track:
+            code.append("    if not produced and " + f"{plain_name!r} not in values:")
+            put("        ", plain_name, missing_text, spec)
+    code.append("    return None")
+    exec("\n".join(code), names)  # noqa: S102 - our own code, built from the plan's reprs above
+    return names["fill"]  # type: ignore[return-value]
+
+
+def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> dict:
+    """Named fields of a telegram under a driver (hook fields first, then matched, then computed)."""
+    from_hook: dict = {}
+    apl = None if driver.proprietary else telegram.apl  # a proprietary payload is never walked
+    records = apl.records if apl is not None else []
+    if driver.hook:
+        from_hook = hook_function(driver.hook)(telegram)
+        extra = hook_records(driver.hook)
+        if extra is not None:
+            records = [*records, *extra(telegram)]
+    hook_names = set(from_hook)
+    if driver.expand_profiles:
+        from ..app.profiles import expand_profile
+
+        records = records + [element for record in records for element in expand_profile(record)]
+    same_records = apl is not None and records is apl.records
+    plan = _plan(driver, records, apl.layout if same_records else None)  # type: ignore[union-attr]
+    values: dict[str, object] = {}
+    if driver.generic_names and apl is not None:
+        from .generic import decode as generic_names
+
+        values.update(generic_names(telegram))
+    hidden: set[str] = set()
+    if plan.fill is None:
+        plan.uses += 1
+        if plan.uses > 1:  # used again: the same layout keeps coming, so the plan becomes code
+            plan.fill = _compile_fill(plan.steps, preset=driver.generic_names)
+    if plan.fill is not None:
+        plan.fill(records, values, hidden, from_hook)
+    else:
+        _fill(plan.steps, records, values, hidden, from_hook)
     values.update({k: v for k, v in from_hook.items() if k not in values})
     memory = telegram.remembered.setdefault(driver.name, {})
     _remember(driver.remembered_fields, values, memory, hidden)
-    for spec, per_record in formulas:
-        if per_record is not None:
-            _record_formula(spec, per_record, values, hidden)
+    for spec, chosen in plan.formulas:
+        if chosen is not None:
+            _record_formula(spec, [records[i] for i in chosen], values, hidden)
             continue
         value = spec.formula.evaluate(values) if spec.formula is not None else None
         _put_computed(spec, spec.output_name(), value, values, hidden)
-    if formulas:
-        _remember([spec for spec, _ in formulas if spec.remember], values, memory, hidden)
+    if plan.formulas:
+        _remember([spec for spec, _ in plan.formulas if spec.remember], values, memory, hidden)
     status = driver.status
     if status.enabled and status.name not in hook_names:  # a hook's own status wins
         words = tpl_status_words(status_byte, status.tpl_bits) if status.tpl and status_byte else []
