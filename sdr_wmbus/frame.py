@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every telegram (frozen inits are slow); read-only
 class Frame:
     """One received link-layer frame.
 

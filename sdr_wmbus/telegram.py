@@ -16,7 +16,7 @@ from .security.tpl import TransportHeader
 from .tables.device_types import device_type_name
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every telegram (frozen inits are slow); read-only
 class Identity:
     """Who the telegram is about: from the long TPL header when present, else from the DLL."""
 

@@ -10,7 +10,7 @@ from ..errors import DecodeError, TruncatedError
 MAC_LENGTHS = {0: 0, 3: 2, 4: 4, 5: 8, 6: 12, 7: 16, 8: 12, 9: 16}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every telegram (frozen inits are slow); read-only
 class AuthFragmentHeader:
     """Decoded AFL fields; optional ones are None when absent."""
 

@@ -16,7 +16,7 @@ ENC_NONE = 0
 ENC_AES_CTR = 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every telegram (frozen inits are slow); read-only
 class ExtendedLinkHeader:
     """Fields of one ELL header; optional ones are None when the CI variant lacks them."""
 

@@ -17,7 +17,7 @@ STATUS_BITS = {
 APPLICATION_STATUS = {0: None, 1: "BUSY", 2: "ERROR", 3: "ALARM"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every telegram (frozen inits are slow); read-only
 class TransportHeader:
     """A decoded TPL header. ``header`` is 'none', 'short' or 'long'."""
 
