@@ -272,9 +272,7 @@ class _Plan:
     def __init__(self, steps: list[Step]) -> None:
         self.steps = steps
         # formula fields: computed after the others, once per matching record when they also match
-        self.formulas = tuple(
-            (spec, chosen) for spec, chosen, _, _ in steps if spec.formula is not None
-        )
+        self.formulas = tuple((spec, chosen) for spec, chosen, _, _ in steps if spec.formula is not None)
         self.fill: Fill | None = None
         self.uses = 0
 

@@ -8,8 +8,8 @@ wmbusmeters calls ``target``; others get ``_storage_N``), tariff (``_tariff_N``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
