@@ -43,7 +43,7 @@ class Identity:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Telegram:
     """Everything the stack learnt about one telegram; drivers read it."""
 

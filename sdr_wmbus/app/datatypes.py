@@ -8,9 +8,9 @@ because that is information from the meter and not a decoding failure.
 
 from __future__ import annotations
 
-import datetime
 import math
 import struct
+from functools import lru_cache
 
 from sdr_wmbus.errors import DecodeError, TruncatedError
 
@@ -63,13 +63,18 @@ def _full_year(two_digit: int, hundred_years: int = 0) -> int | None:
     return (2000 if two_digit <= CENTURY_PIVOT else 1900) + two_digit
 
 
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _date_text(year: int | None, month: int, day: int) -> str | None:
-    if year is None:
+    """``'YYYY-MM-DD'``, or None for a date that does not exist (what ``datetime.date`` refuses)."""
+    if year is None or not 1 <= month <= 12 or day < 1 or not 1 <= year <= 9999:
         return None
-    try:
-        return datetime.date(year, month, day).isoformat()
-    except ValueError:
+    if day > _DAYS_IN_MONTH[month] and not (
+        month == 2 and day == 29 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    ):
         return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _split_date(low: int, high: int) -> tuple[int, int, int]:
@@ -80,13 +85,19 @@ def _split_date(low: int, high: int) -> tuple[int, int, int]:
     return day, month, year
 
 
+@lru_cache(maxsize=4096)  # pure; every meter of a town sends today's date and the same billing dates
+def _cp16_date(low: int, high: int, hundred_years: int = 0) -> str | None:
+    """The date in the two date bytes of types G, F and I, as text (None if it does not exist)."""
+    day, month, year = _split_date(low, high)
+    return _date_text(_full_year(year, hundred_years), month, day)
+
+
 def decode_date_g(data: bytes) -> str | None:
     """Type G (CP16 date) -> ``'YYYY-MM-DD'``; ``FFFF`` or an impossible date -> ``None``."""
     _need(data, 2, "type G date")
     if data == b"\xff\xff":
         return None
-    day, month, year = _split_date(data[0], data[1])
-    return _date_text(_full_year(year), month, day)
+    return _cp16_date(data[0], data[1])
 
 
 def decode_datetime_f(data: bytes) -> str | None:
@@ -97,8 +108,7 @@ def decode_datetime_f(data: bytes) -> str | None:
     minute = data[0] & 0x3F
     hour = data[1] & 0x1F
     hundred_years = (data[1] >> 5) & 0x03
-    day, month, year = _split_date(data[2], data[3])
-    date = _date_text(_full_year(year, hundred_years), month, day)
+    date = _cp16_date(data[2], data[3], hundred_years)
     if date is None or minute > 59 or hour > 23:
         return None
     return f"{date} {hour:02d}:{minute:02d}"
@@ -112,8 +122,7 @@ def decode_datetime_i(data: bytes) -> str | None:
     second = data[0] & 0x3F
     minute = data[1] & 0x3F
     hour = data[2] & 0x1F
-    day, month, year = _split_date(data[3], data[4])
-    date = _date_text(_full_year(year), month, day)
+    date = _cp16_date(data[3], data[4])
     if date is None or second > 59 or minute > 59 or hour > 23:
         return None
     return f"{date} {hour:02d}:{minute:02d}:{second:02d}"

@@ -20,6 +20,7 @@ from functools import lru_cache
 from operator import itemgetter
 
 from sdr_wmbus.app import datatypes, vif_tables
+from sdr_wmbus.app.datatypes import DATETIME_DECODERS
 from sdr_wmbus.app.vif_tables import VifInfo
 from sdr_wmbus.errors import DecodeError, TruncatedError
 
@@ -312,6 +313,30 @@ def _decode_value(meaning: _Meaning, dif: int, lvar: int | None, data: bytes) ->
     return _scale(raw, meaning.exponent, meaning.binary_exponent)
 
 
+# Data fields whose numbers stay below 10**12: integers of up to 4 bytes, BCD of up to 12 digits.
+_SHORT_DATA_FIELDS = frozenset({0x1, 0x2, 0x3, 0x4, 0x9, 0xA, 0xB, 0xC, 0xE})
+
+
+@lru_cache(maxsize=4096)
+def short_decimal(header: bytes) -> bool:
+    """Whether every number a record with this header holds is an integer of fewer than 13 digits
+    times a power of ten: as a float it then has at most 12 significant digits, so rounding it to 12
+    digits (what the outputs do against binary noise) leaves it as it is.
+    """
+    if not header or header[0] & 0x0F not in _SHORT_DATA_FIELDS:
+        return False
+    pos = 1
+    while pos < len(header) and header[pos - 1] & 0x80:  # past the DIFEs
+        pos += 1
+    if pos >= len(header):
+        return False
+    try:
+        meaning = _describe_vib(header[pos:], b"")
+    except (DecodeError, IndexError):
+        return False
+    return meaning.binary_exponent == 0 and meaning.kind != "datetime"
+
+
 def interpret_record(header: RecordHeader, lvar: int | None, data: bytes) -> Record:
     """Turn the bytes of one record into a :class:`Record` with quantity, unit and scaled value."""
     meaning = _describe_vib(header.vib, header.plain_text)
@@ -394,6 +419,9 @@ class _Layout:
         tuple[bytes, _Meaning, int, int, int, str, int, int, int, int | None, int, _NumberReader], ...
     ]
     serial: int  # names this layout for the plans built on it (drivers' field matching)
+    # where and why the walk stopped early (then every byte from there on is structural)
+    error: str | None = None
+    error_offset: int | None = None
     read: Callable[[bytes], list[Record]] | None = None  # its own reader, made when it is seen again
 
 
@@ -419,7 +447,9 @@ def _apl_from_layout(buf: bytes) -> Apl | None:
         if read is None:  # seen again: worth a reader of its own
             read = layout.read = _compile_reader(layout.records)
         apl = Apl(read(buf), layout=layout.serial)
-        if layout.end is not None:
+        if layout.error is not None:
+            apl.error, apl.error_offset = layout.error, layout.error_offset
+        elif layout.end is not None:
             apl.more_records_follow = layout.more_records_follow
             apl.manufacturer_data = buf[layout.end + 1 :]
         return apl
@@ -454,7 +484,11 @@ def _compile_reader(records: tuple) -> Callable[[bytes], list[Record]]:
         data, value = f"d{number}", f"v{number}"
         lines.append(f"    {data} = buf[{start}:{end}]")
         general = f"decode_value(meaning{number}, {dif}, {lvar!r}, {data})"
-        if reader is None:
+        length = end - start
+        if meaning.kind == "datetime" and dif & 0x0F in INTEGER_DATA_FIELDS and length in DATETIME_DECODERS:
+            names[f"date{number}"] = DATETIME_DECODERS[length]  # what decode_value would pick
+            lines.append(f"    {value} = date{number}({data})")
+        elif reader is None:
             lines.append(f"    {value} = {general}")
         else:
             bcd, signed, multiplier, divisor, binary = reader
@@ -486,9 +520,15 @@ def _nothing(apl: bytes) -> tuple[()]:
 
 
 def _remember_layout(
-    buf: bytes, headers: list[tuple[RecordHeader, int | None, int, int]], marker: int | None, more: bool
+    buf: bytes,
+    headers: list[tuple[RecordHeader, int | None, int, int]],
+    marker: int | None,
+    more: bool,
+    error: str | None = None,
+    error_offset: int | None = None,
 ) -> int:
-    """Keep a cleanly walked layout: every byte outside the records' data, up to the end marker."""
+    """Keep a walked layout: every byte outside the records' data, up to the end marker. A walk that
+    stopped early depends on every byte from where it stopped: those are all kept as structure."""
     walk_end = marker + 1 if marker is not None else len(buf)
     positions: list[int] = []
     covered = 0
@@ -519,7 +559,9 @@ def _remember_layout(
         for header, lvar, start, length in headers
         for meaning in (_describe_vib(header.vib, header.plain_text),)
     )
-    layout = _Layout(structure, structure(buf), marker, more, records, next(_LAYOUT_SERIALS))
+    layout = _Layout(
+        structure, structure(buf), marker, more, records, next(_LAYOUT_SERIALS), error, error_offset
+    )
     layouts.append(layout)
     _layout_count += 1
     return layout.serial
@@ -577,6 +619,5 @@ def parse_apl(data: bytes) -> Apl:
         headers.append((header, lvar, start, length))
         pos = start + length
         apl.records.append(record)
-    if apl.error is None:
-        apl.layout = _remember_layout(buf, headers, marker, apl.more_records_follow)
+    apl.layout = _remember_layout(buf, headers, marker, apl.more_records_follow, apl.error, apl.error_offset)
     return apl

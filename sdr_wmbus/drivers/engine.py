@@ -13,6 +13,7 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from ..app.records import short_decimal
 from ..errors import DecodeError
 from .spec import NEUTRAL_MODIFIERS, DriverSpec, FieldSpec, LookupRule, Match
 from .status import OK, join_status, tpl_status_words
@@ -267,9 +268,10 @@ Fill = Callable[[list["Record"], dict, set, dict], None]
 class _Plan:
     """A driver's plan for one record layout, and the code made from it once it is used again."""
 
-    __slots__ = ("steps", "formulas", "fill", "uses")
+    __slots__ = ("driver", "steps", "formulas", "fill", "uses")
 
-    def __init__(self, steps: list[Step]) -> None:
+    def __init__(self, driver: DriverSpec, steps: list[Step]) -> None:
+        self.driver = driver
         self.steps = steps
         # formula fields: computed after the others, once per matching record when they also match
         self.formulas = tuple((spec, chosen) for spec, chosen, _, _ in steps if spec.formula is not None)
@@ -295,10 +297,10 @@ def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> _Pla
         layout_key: object = tuple(map(_ADDRESSING, records))
     else:
         layout_key = layout
-    key = (id(driver), driver.name, len(driver.fields), layout_key)
+    key = (id(driver), layout_key)
     plan = _PLANS.get(key)
-    if plan is None:
-        plan = _Plan(_make_plan(driver, records))
+    if plan is None or plan.driver is not driver:  # (an id can be reused once a driver is gone)
+        plan = _Plan(driver, _make_plan(driver, records))
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         _PLANS[key] = plan
@@ -454,12 +456,41 @@ def _fill(steps: list[Step], records: list[Record], values: dict, hidden: set, f
                     hidden.add(plain_name)
 
 
-def _compile_fill(steps: list[Step], preset: bool) -> Fill:
+def _inline_value(spec: FieldSpec, when_invalid: str) -> str | None:
+    """An expression for what :func:`field_value` gives ``value`` under a date or raw field without
+    lookups, masks or invalid codes (the common ones), or None for the others."""
+    if spec.lookup or spec.mask is not None or spec.invalid or spec.simple_number:
+        return None
+    if spec.format == "raw":
+        return f"{when_invalid} if value is None else value"
+    cut = {"date": "[:10]", "datetime_minutes": "[:16]", "datetime": ""}.get(spec.format)
+    if cut is None:
+        return None
+    return f"{when_invalid} if value is None else (value{cut} if isinstance(value, str) else None)"
+
+
+def _decimal_divisor(how: object) -> int:
+    """10**k when a conversion only divides by 10**k (Wh to kWh ...), else 0: an integer below 10**12
+    divided by it is the correctly rounded decimal, which is what conversion and rounding give."""
+    if not isinstance(how, tuple):
+        return 0
+    factor, offset, divisor = how
+    if offset != 0.0:
+        return 0
+    for k in range(1, 13):
+        if (factor == 10.0**-k and divisor == 1.0) or (factor == 1.0 and divisor == 10.0**k):
+            return 10**k
+    return 0
+
+
+def _compile_fill(steps: list[Step], preset: bool, short: frozenset[int] = frozenset()) -> Fill:
     """:func:`_fill` for one plan, written out as straight-line code: names, record positions and unit
     conversions become literals, and the checks that cannot fail for this plan are left out.
 
     ``preset``: ``values`` may hold names before the plan runs (a driver that starts from the generic
-    names), so every name is checked as the step-by-step reading checks it.
+    names), so every name is checked as the step-by-step reading checks it. ``short``: positions of
+    records whose floats have at most 12 significant digits (see ``short_decimal``), which rounding
+    leaves as they are.
     """
     names: dict[str, object] = {
         "field_value": field_value,
@@ -514,6 +545,13 @@ def _compile_fill(steps: list[Step], preset: bool) -> Fill:
                 general.append(f"{indent}        hidden.add({name!r})")
             general.append(f"{indent}        produced = True" if track else f"{indent}        pass")
             given.add(name)
+            inline = _inline_value(spec, f"when_invalid{number}")
+            if how == 0 and inline is not None:  # field_value's own steps for this field, without the call
+                names[f"when_invalid{number}"] = spec.when_invalid
+                put(indent, name, inline, spec)
+                if track:
+                    code.append(f"{indent}produced = True")
+                continue
             if how == 0:
                 code.append(f"{indent}if True:")
                 code.extend(general)
@@ -523,16 +561,33 @@ def _compile_fill(steps: list[Step], preset: bool) -> Fill:
                 code.append(f"{indent}    pass")
             else:
                 inner = indent + "    "
+                # cheaper ways to what the conversion and rounding give, where they give the same
+                cases: list[tuple[str, str]] = []
+                if i in short and (how == _UNCHANGED or how is None):
+                    cases.append(("value.__class__ is float_", "int(value) if value.is_integer() else value"))
                 if how == _UNCHANGED:
-                    code.append(f"{inner}if value.__class__ is int and {-_EXACT} < value < {_EXACT}:")
-                    put(inner + "    ", name, "value", spec)
-                    code.append(f"{inner}else:")
-                    inner += "    "
+                    cases.append((f"value.__class__ is int and {-_EXACT} < value < {_EXACT}", "value"))
+                power = _decimal_divisor(how)
+                if power:
+                    cases.append(
+                        (
+                            f"value.__class__ is int and {-_EXACT} < value < {_EXACT}",
+                            f"value // {power} if value % {power} == 0 else value / {power}",
+                        )
+                    )
                 if how is not None:
                     factor, offset, divisor = how  # type: ignore[misc]
-                    put(inner, name, f"round_((value * {factor!r} - {offset!r}) / {divisor!r})", spec)
+                    default = f"round_((value * {factor!r} - {offset!r}) / {divisor!r})"
                 else:
-                    put(inner, name, "round_(value) if isinstance(value, float_) else value", spec)
+                    default = "round_(value) if isinstance(value, float_) else value"
+                for number_case, (condition, expression) in enumerate(cases):
+                    code.append(f"{inner}{'if' if number_case == 0 else 'elif'} {condition}:")
+                    put(inner + "    ", name, expression, spec)
+                if cases:
+                    code.append(f"{inner}else:")
+                    put(inner + "    ", name, default, spec)
+                else:
+                    put(inner, name, default, spec)
                 if track:
                     code.append(f"{indent}    produced = True")
             code.append(f"{indent}else:")
@@ -571,7 +626,12 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
     if plan.fill is None:
         plan.uses += 1
         if plan.uses > 1:  # used again: the same layout keeps coming, so the plan becomes code
-            plan.fill = _compile_fill(plan.steps, preset=driver.generic_names)
+            short = (
+                frozenset(i for i, record in enumerate(records) if short_decimal(record.header))
+                if same_records
+                else frozenset()  # records a hook made: their values need not come from their headers
+            )
+            plan.fill = _compile_fill(plan.steps, preset=driver.generic_names, short=short)
     if plan.fill is not None:
         plan.fill(records, values, hidden, from_hook)
     else:

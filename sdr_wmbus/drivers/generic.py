@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..app.records import short_decimal
+
 if TYPE_CHECKING:
     from ..app.records import Apl, Record
     from ..telegram import Telegram
@@ -231,8 +233,11 @@ def _layout_writer(records: list[Record]) -> Callable[[list[Record]], list[dict]
         literal = {"quantity": record.quantity, "value": None, **_record_item(record)}
         parts = []
         for key, part in literal.items():
-            if key == "value":
-                text = f"(round_(v{number}) if v{number}.__class__ is float else v{number})"
+            v = f"v{number}"
+            if key == "value" and short_decimal(record.header):  # what round_ would give, cheaply
+                text = f"((int({v}) if {v}.is_integer() else {v}) if {v}.__class__ is float else {v})"
+            elif key == "value":
+                text = f"(round_({v}) if {v}.__class__ is float else {v})"
             elif key == "modifiers":
                 text = repr(list(part))  # type: ignore[call-overload]
             else:

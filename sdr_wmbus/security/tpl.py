@@ -72,25 +72,40 @@ def parse_tpl(frame: bytes, offset: int) -> TransportHeader:
     pos = offset + 1
     if kind == "none":
         return TransportHeader(ci=ci, header="none", length=1)
-    fields: dict = {}
+    meter_id = manufacturer = m_wire = a_wire = version = device_type = None
     if kind == "long":
         if len(frame) < pos + 8:
             raise TruncatedError(f"truncated frame: long TPL header of CI 0x{ci:02X} incomplete")
-        fields["id"] = id_from_wire(frame[pos : pos + 4])
-        fields["m_wire"] = bytes(frame[pos + 4 : pos + 6])
-        fields["manufacturer"] = manufacturer_code(frame[pos + 4] | (frame[pos + 5] << 8))
-        fields["version"] = frame[pos + 6]
-        fields["device_type"] = frame[pos + 7]
-        fields["a_wire"] = bytes(frame[pos : pos + 4]) + bytes(frame[pos + 6 : pos + 8])
+        meter_id = id_from_wire(frame[pos : pos + 4])
+        m_wire = bytes(frame[pos + 4 : pos + 6])
+        manufacturer = manufacturer_code(frame[pos + 4] | (frame[pos + 5] << 8))
+        version = frame[pos + 6]
+        device_type = frame[pos + 7]
+        a_wire = bytes(frame[pos : pos + 4]) + bytes(frame[pos + 6 : pos + 8])
         pos += 8
     if len(frame) < pos + 4:
         raise TruncatedError(f"truncated frame: TPL header of CI 0x{ci:02X} incomplete")
     config = frame[pos + 2] | (frame[pos + 3] << 8)
-    fields.update(access_number=frame[pos], status=frame[pos + 1], config=config)
+    access_number, status = frame[pos], frame[pos + 1]
     pos += 4
+    config_ext = None
     if (config >> 8) & 0x1F == 7:
         if len(frame) < pos + 1:
             raise TruncatedError("truncated frame: mode 7 configuration field extension missing")
-        fields["config_ext"] = frame[pos]
+        config_ext = frame[pos]
         pos += 1
-    return TransportHeader(ci=ci, header=kind, length=pos - offset, **fields)
+    return TransportHeader(
+        ci,
+        kind,
+        access_number,
+        status,
+        config,
+        config_ext,
+        meter_id,
+        manufacturer,
+        m_wire,
+        a_wire,
+        version,
+        device_type,
+        pos - offset,
+    )

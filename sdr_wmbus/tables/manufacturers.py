@@ -40,6 +40,7 @@ MANUFACTURER_NAMES: dict[str, str] = {
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # pure, and a receiver hears few manufacturers
 def manufacturer_code(value: int) -> str:
     """Decode a 16-bit M-field into its 3-letter code.
 
