@@ -170,3 +170,22 @@ def test_lvar_values() -> None:
 
 def test_text_is_latin1_and_reversed() -> None:
     assert dt.decode_text(b"\xe9cba") == "abc\u00e9"
+
+
+def test_date_text_accepts_exactly_the_dates_that_exist():
+    # the date check is written out (for speed): it must refuse what datetime.date refuses, no more
+    import datetime
+
+    from sdr_wmbus.app.datatypes import _date_text
+
+    def reference(year, month, day):
+        try:
+            return datetime.date(year, month, day).isoformat()
+        except ValueError:
+            return None
+
+    for year in (0, 1, 1899, 1900, 1999, 2000, 2023, 2024, 2099, 2100, 2127, 2400, 9999, 10000):
+        for month in range(0, 16):
+            for day in range(0, 33):
+                assert _date_text(year, month, day) == reference(year, month, day), (year, month, day)
+    assert _date_text(None, 1, 1) is None

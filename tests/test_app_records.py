@@ -513,3 +513,27 @@ def test_reused_number_layout_reads_every_value_as_a_fresh_walk(noise):
     fresh = records_module.parse_apl(bytes(mixed))
     assert reused.layout is not None
     assert reused.records == fresh.records and reused.error == fresh.error
+
+
+# A layout whose walk stops early (a record cut off by the end of the APL): kept too, with every byte
+# from where the walk stopped counted as structure.
+CUT_APL = bytes.fromhex("2F2F0413112233440B2D123456426C5F2C04")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=len(CUT_APL), max_size=len(CUT_APL)), st.integers(0, len(CUT_APL)))
+def test_a_layout_that_stopped_early_gives_what_a_fresh_walk_gives(noise, keep_from):
+    records_module._LAYOUTS.clear()
+    taught = records_module.parse_apl(CUT_APL)
+    assert taught.error is not None and len(taught.records) == 3 and taught.layout is not None
+    (layout,) = records_module._LAYOUTS[records_module._layout_key(CUT_APL)]
+    mixed = bytearray(CUT_APL)
+    for record in layout.records:  # other data, and from keep_from on other bytes altogether
+        start, end = record[6], record[7]
+        mixed[start:end] = noise[start:end]
+    mixed[keep_from:] = noise[keep_from:]
+    reused = records_module.parse_apl(bytes(mixed))
+    records_module._LAYOUTS.clear()
+    fresh = records_module.parse_apl(bytes(mixed))
+    assert reused.records == fresh.records
+    assert (reused.error, reused.error_offset) == (fresh.error, fresh.error_offset)
