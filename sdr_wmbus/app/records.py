@@ -430,7 +430,7 @@ class _Layout:
 # a layout; a receiver in a town hears a few hundred models.
 _LAYOUTS: dict[tuple[int, bytes], list[_Layout]] = {}
 _MAX_LAYOUTS_PER_KEY = 16
-_MAX_LAYOUTS = 4096  # in all (a few kB each): then they are learnt again, so memory stays bounded
+_MAX_LAYOUTS = 2048  # in all (about 5 kB each): then they are learnt again, so memory stays bounded
 _layout_count = 0
 _LAYOUT_SERIALS = itertools.count(1)
 

@@ -281,7 +281,7 @@ class _Plan:
 
 _PLANS: dict[tuple, _Plan] = {}
 _ADDRESSING = attrgetter("header", "storage", "tariff", "subunit", "quantity")  # what matching looks at
-_MAX_PLANS = 4096
+_MAX_PLANS = 2048  # (driver, layout) pairs, 3-10 kB each; a town has a few hundred
 
 
 def _plan(driver: DriverSpec, records: list[Record], layout: int | None) -> _Plan:

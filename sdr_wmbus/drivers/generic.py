@@ -187,6 +187,8 @@ def _has_unit(name: str) -> bool:
 _RECORD_ITEMS: dict[tuple, dict[str, object]] = {}
 # By record layout: how many records it has, and the function that writes their items.
 _LAYOUT_WRITERS: dict[int, tuple[int, Callable[[list[Record]], list[dict]]]] = {}
+_SEEN_LAYOUTS: set[int] = set()  # layouts written once (the general way)
+_MAX_WRITERS = 1024  # about 3 kB each; a receiver hears a few hundred layouts
 
 
 def _record_item(record: Record) -> dict[str, object]:
@@ -259,11 +261,16 @@ def records_json(apl: Apl) -> list[dict]:
     layout = apl.layout
     records = apl.records
     writer = _LAYOUT_WRITERS.get(layout) if layout is not None else None
-    if writer is None and layout is not None:  # worked out once per record layout
-        writer = len(records), _layout_writer(records)
-        if len(_LAYOUT_WRITERS) > 4096:
-            _LAYOUT_WRITERS.clear()
-        _LAYOUT_WRITERS[layout] = writer
+    if writer is None and layout is not None:
+        if layout in _SEEN_LAYOUTS:  # seen again: worth a writer of its own
+            writer = len(records), _layout_writer(records)
+            if len(_LAYOUT_WRITERS) >= _MAX_WRITERS:
+                _LAYOUT_WRITERS.clear()
+            _LAYOUT_WRITERS[layout] = writer
+        else:
+            if len(_SEEN_LAYOUTS) > 4096:
+                _SEEN_LAYOUTS.clear()
+            _SEEN_LAYOUTS.add(layout)
     if writer is not None and writer[0] == len(records):
         out = writer[1](records)
     else:
