@@ -463,7 +463,7 @@ def test_reused_layout_gives_the_records_of_a_fresh_walk(noise, keep_from):
     mixed = bytes(a if i < keep_from else b for i, (a, b) in enumerate(zip(LAYOUT_APL, noise, strict=True)))
     records_module.parse_apl(LAYOUT_APL)  # teaches the layout
     reused = records_module.parse_apl(mixed)
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     fresh = records_module.parse_apl(mixed)
     assert reused.records == fresh.records
     assert (reused.error, reused.manufacturer_data, reused.more_records_follow) == (
@@ -476,7 +476,7 @@ def test_reused_layout_gives_the_records_of_a_fresh_walk(noise, keep_from):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=len(LAYOUT_APL), max_size=len(LAYOUT_APL)))
 def test_reused_layout_with_only_the_data_changed(noise):
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     records_module.parse_apl(LAYOUT_APL)
     (layout,) = records_module._LAYOUTS[records_module._layout_key(LAYOUT_APL)]
     mixed = bytearray(LAYOUT_APL)
@@ -484,7 +484,7 @@ def test_reused_layout_with_only_the_data_changed(noise):
         start, end = record[6], record[7]  # where the record's data is
         mixed[start:end] = noise[start:end]
     reused = records_module.parse_apl(bytes(mixed))
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     fresh = records_module.parse_apl(bytes(mixed))
     assert reused.records == fresh.records and reused.error == fresh.error
 
@@ -500,7 +500,7 @@ NUMBERS_APL = bytes.fromhex(
 @settings(max_examples=300, deadline=None)
 @given(st.binary(min_size=len(NUMBERS_APL), max_size=len(NUMBERS_APL)))
 def test_reused_number_layout_reads_every_value_as_a_fresh_walk(noise):
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     taught = records_module.parse_apl(NUMBERS_APL)
     assert taught.error is None and len(taught.records) == 9
     (layout,) = records_module._LAYOUTS[records_module._layout_key(NUMBERS_APL)]
@@ -509,7 +509,7 @@ def test_reused_number_layout_reads_every_value_as_a_fresh_walk(noise):
         start, end = record[6], record[7]  # where the record's data is
         mixed[start:end] = noise[start:end]
     reused = records_module.parse_apl(bytes(mixed))
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     fresh = records_module.parse_apl(bytes(mixed))
     assert reused.layout is not None
     assert reused.records == fresh.records and reused.error == fresh.error
@@ -523,7 +523,7 @@ CUT_APL = bytes.fromhex("2F2F0413112233440B2D123456426C5F2C04")
 @settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=len(CUT_APL), max_size=len(CUT_APL)), st.integers(0, len(CUT_APL)))
 def test_a_layout_that_stopped_early_gives_what_a_fresh_walk_gives(noise, keep_from):
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     taught = records_module.parse_apl(CUT_APL)
     assert taught.error is not None and len(taught.records) == 3 and taught.layout is not None
     (layout,) = records_module._LAYOUTS[records_module._layout_key(CUT_APL)]
@@ -533,7 +533,7 @@ def test_a_layout_that_stopped_early_gives_what_a_fresh_walk_gives(noise, keep_f
         mixed[start:end] = noise[start:end]
     mixed[keep_from:] = noise[keep_from:]
     reused = records_module.parse_apl(bytes(mixed))
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     fresh = records_module.parse_apl(bytes(mixed))
     assert reused.records == fresh.records
     assert (reused.error, reused.error_offset) == (fresh.error, fresh.error_offset)

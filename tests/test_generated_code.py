@@ -47,7 +47,7 @@ def _telegram(driver, test):
 
 def _with_random_data(apl: bytes, rng: random.Random) -> bytes:
     """The APL with every record's data bytes random: the same layout, other values."""
-    records_module._LAYOUTS.clear()
+    records_module.forget_layouts()
     records_module.parse_apl(apl)
     (layout,) = [
         known
@@ -83,7 +83,7 @@ def test_generated_code_gives_what_the_general_code_gives(driver, test, monkeypa
     rng = random.Random(f"{driver.name}:{test.line}")
     for _ in range(VARIANTS):
         mixed = _with_random_data(source, rng)
-        records_module._LAYOUTS.clear()
+        records_module.forget_layouts()
         fresh = records_module.parse_apl(mixed)  # the general walk (and the layout learnt)
         reused = records_module.parse_apl(mixed)  # the layout's generated reader
         assert reused.layout is not None and reused.layout == fresh.layout

@@ -435,6 +435,13 @@ _layout_count = 0
 _LAYOUT_SERIALS = itertools.count(1)
 
 
+def forget_layouts() -> None:
+    """Forget every layout learnt (for tests, and to compare with a fresh walk)."""
+    global _layout_count
+    _LAYOUTS.clear()
+    _layout_count = 0
+
+
 def _layout_key(buf: bytes) -> tuple[int, bytes]:
     return len(buf), buf[:4] if buf[:2] == b"\x2f\x2f" else buf[:2]
 
