@@ -207,7 +207,8 @@ class TelegramDecoder:
         if telegram is not None:
             meter = self.keys.meter(telegram.identity.id)
             driver_name = self.forced_driver or (meter.driver if meter else None)
-            telegram.key = self.keys.key_for(telegram.identity.id)
+            # (what keys.key_for gives, without looking the meter up again)
+            telegram.key = meter.key if meter is not None and meter.key is not None else self.keys.default_key
             telegram.remembered = self._remembered_for(telegram.identity.id)
             try:
                 out.update(apply_drivers(telegram, driver_name))

@@ -197,7 +197,8 @@ def apply_drivers(telegram: Telegram, forced: str | None = None) -> dict:
             raise ValueError(f"unknown driver {forced!r}")
     if telegram.undecoded and not (driver and driver.descrambles):
         raise DecodeError(telegram.undecoded)
-    _check_decrypted_records(telegram, driver)
+    if telegram.decrypted_without_mac:
+        _check_decrypted_records(telegram, driver)
     result: dict = {}
     if driver is None:
         result["meter"] = GENERIC

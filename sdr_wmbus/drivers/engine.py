@@ -616,7 +616,9 @@ def apply(driver: DriverSpec, telegram: Telegram, status_byte: int | None) -> di
 
         records = records + [element for record in records for element in expand_profile(record)]
     same_records = apl is not None and records is apl.records
-    plan = _plan(driver, records, apl.layout if same_records else None)  # type: ignore[union-attr]
+    plan = _PLANS.get((id(driver), apl.layout)) if same_records else None  # type: ignore[union-attr]
+    if plan is None or plan.driver is not driver:
+        plan = _plan(driver, records, apl.layout if same_records else None)  # type: ignore[union-attr]
     values: dict[str, object] = {}
     if driver.generic_names and apl is not None:
         from .generic import decode as generic_names
