@@ -473,19 +473,29 @@ def test_reused_layout_gives_the_records_of_a_fresh_walk(noise, keep_from):
     )
 
 
+def _data_replaced(apl: bytes, noise: bytes) -> bytearray:
+    """The APL with its records' data bytes (where the layout it taught puts them) taken from noise."""
+    (layout,) = records_module._LAYOUTS[records_module._layout_key(apl)]
+    mixed = bytearray(apl)
+    for record in layout.records:
+        start, end = record[6], record[7]  # where the record's data is
+        mixed[start:end] = noise[start:end]
+    return mixed
+
+
+def _reused_and_fresh(mixed: bytes):
+    """The APL read through the layouts learnt so far, then by a fresh walk."""
+    reused = records_module.parse_apl(mixed)
+    records_module.forget_layouts()
+    return reused, records_module.parse_apl(mixed)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=len(LAYOUT_APL), max_size=len(LAYOUT_APL)))
 def test_reused_layout_with_only_the_data_changed(noise):
     records_module.forget_layouts()
     records_module.parse_apl(LAYOUT_APL)
-    (layout,) = records_module._LAYOUTS[records_module._layout_key(LAYOUT_APL)]
-    mixed = bytearray(LAYOUT_APL)
-    for record in layout.records:
-        start, end = record[6], record[7]  # where the record's data is
-        mixed[start:end] = noise[start:end]
-    reused = records_module.parse_apl(bytes(mixed))
-    records_module.forget_layouts()
-    fresh = records_module.parse_apl(bytes(mixed))
+    reused, fresh = _reused_and_fresh(bytes(_data_replaced(LAYOUT_APL, noise)))
     assert reused.records == fresh.records and reused.error == fresh.error
 
 
@@ -503,14 +513,7 @@ def test_reused_number_layout_reads_every_value_as_a_fresh_walk(noise):
     records_module.forget_layouts()
     taught = records_module.parse_apl(NUMBERS_APL)
     assert taught.error is None and len(taught.records) == 9
-    (layout,) = records_module._LAYOUTS[records_module._layout_key(NUMBERS_APL)]
-    mixed = bytearray(NUMBERS_APL)
-    for record in layout.records:
-        start, end = record[6], record[7]  # where the record's data is
-        mixed[start:end] = noise[start:end]
-    reused = records_module.parse_apl(bytes(mixed))
-    records_module.forget_layouts()
-    fresh = records_module.parse_apl(bytes(mixed))
+    reused, fresh = _reused_and_fresh(bytes(_data_replaced(NUMBERS_APL, noise)))
     assert reused.layout is not None
     assert reused.records == fresh.records and reused.error == fresh.error
 
@@ -526,14 +529,8 @@ def test_a_layout_that_stopped_early_gives_what_a_fresh_walk_gives(noise, keep_f
     records_module.forget_layouts()
     taught = records_module.parse_apl(CUT_APL)
     assert taught.error is not None and len(taught.records) == 3 and taught.layout is not None
-    (layout,) = records_module._LAYOUTS[records_module._layout_key(CUT_APL)]
-    mixed = bytearray(CUT_APL)
-    for record in layout.records:  # other data, and from keep_from on other bytes altogether
-        start, end = record[6], record[7]
-        mixed[start:end] = noise[start:end]
-    mixed[keep_from:] = noise[keep_from:]
-    reused = records_module.parse_apl(bytes(mixed))
-    records_module.forget_layouts()
-    fresh = records_module.parse_apl(bytes(mixed))
+    mixed = _data_replaced(CUT_APL, noise)
+    mixed[keep_from:] = noise[keep_from:]  # and from keep_from on other bytes altogether
+    reused, fresh = _reused_and_fresh(bytes(mixed))
     assert reused.records == fresh.records
     assert (reused.error, reused.error_offset) == (fresh.error, fresh.error_offset)
